@@ -100,8 +100,13 @@ int vhd_footer_validate(const struct vhd_footer *f, uint64_t file_size, uint64_t
 #define VHD_HEADER_VERSION 0x00010000u
 #define VHD_DEFAULT_BLOCK_SIZE (2u * 1024 * 1024)
 #define VHD_BAT_UNUSED 0xFFFFFFFFu
-/* Largest virtual size Microsoft's tools accept (CHS limit 65535*16*255 sectors, about 2040 GiB). */
-#define VHD_MAX_SIZE (UINT64_C(65535) * 16 * 255 * 512)
+/* Largest virtual size Microsoft's tools accept: 2040 GiB (0xFF000000 sectors; qemu VHD_MAX_SECTORS). Larger than
+ * the largest CHS geometry: such disks carry geometry 65535/16/255 and are sized by the current-size field. */
+#define VHD_MAX_SIZE (UINT64_C(0xFF000000) * 512)
+/* Largest CHS geometry (spec appendix): 65535 cylinders, 16 heads, 255 sectors per track, about 127.5 GiB. */
+#define VHD_MAX_CHS_SECTORS (UINT64_C(65535) * 16 * 255)
+/* Largest block size vhdkit accepts (VHDX's limit; Microsoft's VHD tools use 512 KiB or 2 MiB). */
+#define VHD_MAX_BLOCK_SIZE (256u * 1024 * 1024)
 
 /* Parent locator platform codes. */
 #define VHD_PLAT_NONE 0x00000000u
