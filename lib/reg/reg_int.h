@@ -1,0 +1,71 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Internal shared parts of the registry layer: the hive handle, regf constants, helpers between files. */
+#ifndef VK_REG_INT_H
+#define VK_REG_INT_H
+
+#include <hivex.h>
+#include <limits.h>
+#include <stdbool.h>
+
+#include "vhdkit/reg.h"
+
+/* regf base block (Windows registry file format specification, "Base block"). */
+#define REGF_BASE_LEN 4096u
+#define REGF_OFF_SEQ1 4u
+#define REGF_OFF_SEQ2 8u
+#define REGF_OFF_TIME 12u
+#define REGF_OFF_MAJOR 20u
+#define REGF_OFF_MINOR 24u
+#define REGF_OFF_TYPE 28u
+#define REGF_OFF_FORMAT 32u
+#define REGF_OFF_ROOT 36u
+#define REGF_OFF_BINS_LEN 40u
+#define REGF_OFF_CLUSTER 44u
+#define REGF_OFF_NAME 48u
+#define REGF_OFF_CSUM 508u
+#define REGF_BIN_HDR 32u
+/* Values larger than this go to big-data (db) cells from hive version 1.4 on. */
+#define REGF_BIG_DATA_MIN 16345u
+#define REGF_BIG_SEGMENT 16344u
+
+struct vk_reg_hive {
+    hive_h *hx;
+    char tmp_path[PATH_MAX]; /* private copy hivex works on (hivex only opens files), unlinked at close */
+    unsigned flags;
+    bool refuse_write;       /* dirty and not recovered */
+    bool broken;             /* a change failed half-way: the in-memory hive is not a whole transaction */
+    unsigned replayed;
+    char warning[VK_ERR_MSG_MAX];
+};
+
+/* XOR-32 of the first 508 bytes, with the two values Windows never stores remapped as it does. */
+uint32_t reg_base_checksum(const uint8_t *base);
+/* Build a new empty hive image (base block + one hbin holding the root nk and its sk). */
+int reg_new_hive_bytes(const char *root_name, uint8_t **out, size_t *len, vk_error *err);
+/* Recover a dirty hive in `*data` from its logs (may reallocate and resize it). Returns 0 and sets `*recovered`
+ * to the number of entries applied, or fills `warn` and returns 1 when the hive is dirty and not recoverable;
+ * negative codes for memory errors only. */
+int reg_log_recover(uint8_t **data, size_t *len, const vk_reg_log *log1, const vk_reg_log *log2, unsigned *applied,
+                    char *warn, size_t warncap, vk_error *err);
+/* Move raw data cells larger than 16344 bytes into db big-data cells (hivex writes them as one cell). */
+int reg_bigdata_fix(uint8_t **data, size_t *len, vk_error *err);
+/* Marvin32 hash (used by HvLE log entries). */
+uint64_t reg_marvin32(const uint8_t *p, size_t n, uint64_t seed);
+
+/* Compare two UTF-8 names as Windows does (upper-casing both); <0, 0, >0. */
+int reg_name_cmp(const char *a, const char *b);
+/* Subkeys with their names, sorted as Windows sorts them. */
+struct reg_child {
+    vk_reg_key node;
+    char *name;
+};
+int reg_children(vk_reg_hive *h, vk_reg_key key, struct reg_child **out, size_t *count, vk_error *err);
+void reg_children_free(struct reg_child *kids, size_t n);
+/* Record a failure of a hivex call from its errno. */
+int reg_hx_fail(vk_error *err, const char *what, const char *name);
+/* Replace all values of `key` with `vals` in one hivex call (marks the hive broken when it fails). */
+int reg_values_store(vk_reg_hive *h, vk_reg_key key, const vk_reg_value *vals, size_t n, vk_error *err);
+/* The hive must be writable and whole before a change. */
+int reg_check_writable(const vk_reg_hive *h, vk_error *err);
+
+#endif
