@@ -1,0 +1,150 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Shared pieces of the vhdkit command: command table entry, declarative options, output, sizes, progress. */
+#ifndef VK_CLI_H
+#define VK_CLI_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "vhdkit/error.h"
+
+/* Exit statuses (DESIGN.md "Command line"); errors map through vk_exit_status(). */
+enum {
+    EXIT_OK = 0,
+    EXIT_PROBLEMS = 1, /* the command ran and found problems (check) */
+    EXIT_USAGE = 2,
+    EXIT_BAD_INPUT = 3,
+    EXIT_REFUSED = 4,
+    EXIT_IO = 5,
+};
+
+/* ---- declarative options (opts.c) ---- */
+#define OPT_MAX 24
+#define POS_MAX 8
+
+struct opt {
+    const char *long_name;   /* "block-size" */
+    char short_name;         /* 'b' or 0 */
+    const char *value_name;  /* "B" when the option takes a value, NULL for a flag */
+    const char *help;
+};
+
+struct args {
+    const struct opt *opts;  /* the command's table, terminated by an entry with long_name NULL */
+    const char *value[OPT_MAX];
+    bool present[OPT_MAX];
+    const char *pos[POS_MAX];
+    int npos;
+};
+
+/* Parses argv (after the command name) against `opts`; --help and --json are always known (the dispatcher decides
+ * whether --json is allowed). Returns 0, or EXIT_USAGE after printing why. */
+int args_parse(struct args *a, const struct opt *opts, int argc, char **argv, const char *cmd);
+bool arg_has(const struct args *a, const char *long_name);
+/* Value of an option or NULL when absent. */
+const char *arg_str(const struct args *a, const char *long_name);
+/* Parses a size option with parse_size(); `*out` keeps its value when the option is absent.
+ * Returns 0 or EXIT_USAGE after printing why. */
+int arg_size(const struct args *a, const char *long_name, uint64_t *out);
+/* Prints the options table (for --help). */
+void opts_print_help(FILE *f, const struct opt *opts, bool json);
+
+/* ---- the command table (main.c) ---- */
+enum cmd_flags {
+    CMD_JSON = 1u << 0, /* accepts --json */
+};
+
+struct cmd;
+struct ctx {
+    const struct cmd *cmd;
+    struct args args;
+    bool json;
+};
+
+struct cmd {
+    const char *name;
+    int (*fn)(struct ctx *c);
+    const char *summary;
+    const char *synopsis;     /* positional arguments, e.g. "IMAGE SIZE" */
+    const struct opt *opts;
+    unsigned flags;           /* cmd_flags */
+    int min_pos, max_pos;
+};
+
+int cmd_check(struct ctx *c);
+int cmd_convert(struct ctx *c);
+int cmd_create(struct ctx *c);
+int cmd_dump(struct ctx *c);
+int cmd_info(struct ctx *c);
+int cmd_read(struct ctx *c);
+int cmd_snapshot(struct ctx *c);
+int cmd_write(struct ctx *c);
+
+extern const struct opt opts_check[], opts_convert[], opts_create[], opts_dump[], opts_info[], opts_read[],
+    opts_snapshot[], opts_write[];
+
+/* Prints what create or snapshot made (cmd_create.c). */
+struct vk_vhd_create_result;
+void print_created(struct ctx *c, const char *path, int vhd_type, const struct vk_vhd_create_result *r);
+
+/* Prints "vhdkit: <file>: <what> (offset 0x..)" and returns the exit status for the error's code. */
+int report_error(const vk_error *err);
+/* Prints "vhdkit: <cmd>: <message>" and "try 'vhdkit <cmd> --help'"; returns EXIT_USAGE. */
+int usage_error(const char *cmd, const char *fmt, ...)
+#ifdef __GNUC__
+    __attribute__((format(printf, 2, 3)))
+#endif
+    ;
+
+/* ---- sizes (size.c) ---- */
+/* Parses "512", "0x200", "512K", "300M", "1.5G", "2T" (binary suffixes K M G T P E, optional B for bytes), as
+ * qemu-img does. Returns 0 or -1 (malformed or overflow). */
+int parse_size(const char *s, uint64_t *out);
+/* "20 GiB" / "9.31 GiB" / "512 bytes": human form of a byte count. */
+void format_size(uint64_t bytes, char *buf, size_t len);
+
+/* ---- output (out.c): one set of calls writes either "label: value" text or JSON ---- */
+struct out {
+    FILE *f;
+    bool json;
+    int depth;
+    bool first[16];      /* per nesting level: nothing emitted yet */
+    bool in_array[16];
+};
+void out_init(struct out *o, FILE *f, bool json);
+/* Opens the top-level JSON object (no-op in text mode). */
+void out_begin(struct out *o);
+/* Closes it and ends the line. */
+void out_end(struct out *o);
+/* Nested object / array under `key` (key ignored inside arrays). Text mode prints `key:` and indents. */
+void out_object(struct out *o, const char *key);
+void out_array(struct out *o, const char *key);
+void out_close(struct out *o);
+void out_str(struct out *o, const char *key, const char *val);
+void out_u64(struct out *o, const char *key, uint64_t val);
+void out_i64(struct out *o, const char *key, int64_t val);
+void out_bool(struct out *o, const char *key, bool val);
+/* Unsigned number printed in hex in text mode ("0x1f4"), a plain number in JSON. */
+void out_hex(struct out *o, const char *key, uint64_t val);
+/* Byte count: text "10000000000 (9.31 GiB)", JSON a number. */
+void out_bytes(struct out *o, const char *key, uint64_t val);
+/* JSON string with escaping (quotes, backslash, control characters, invalid UTF-8 as U+FFFD). */
+void json_string(FILE *f, const char *s);
+
+/* ---- progress (progress.c): a bar with ETA on stderr, only when stderr is a terminal ---- */
+struct progress {
+    bool enabled;
+    const char *label;
+    uint64_t total;
+    double start;
+    double last_draw;
+};
+void progress_begin(struct progress *p, const char *label, uint64_t total);
+void progress_update(struct progress *p, uint64_t done);
+void progress_end(struct progress *p);
+/* Adapter for library callbacks: `ctx` is a struct progress. */
+void progress_cb(void *ctx, uint64_t done, uint64_t total);
+
+#endif

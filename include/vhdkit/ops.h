@@ -1,0 +1,79 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Whole-image operations the command line is built on: structural check and conversion between image types. */
+#ifndef VHDKIT_OPS_H
+#define VHDKIT_OPS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "vhdkit/error.h"
+#include "vhdkit/vhd.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---- check ---- */
+enum vk_check_severity {
+    VK_CHECK_NOTE = 0,   /* worth knowing, not wrong (saved state set, footer copy used) */
+    VK_CHECK_WARNING,    /* tolerated by readers, but not what the specification says */
+    VK_CHECK_ERROR,      /* breaks readers or risks data */
+};
+
+struct vk_check_problem {
+    enum vk_check_severity severity;
+    char file[256];                /* which image of the chain */
+    int has_offset;
+    uint64_t offset;               /* byte offset in `file` */
+    char what[320];                /* lowercase description */
+};
+
+struct vk_check_report {
+    struct vk_check_problem *problems;
+    size_t count;
+    size_t cap;
+    size_t errors, warnings, notes;
+    int images_checked;            /* 1 + parents reached */
+};
+
+/* Checks every structural rule of the VHD at `path` and of its parents: footer checksum, the copy at offset 0 equal
+ * to the trailing footer, header checksum and fields, BAT entries inside the file, sector-aligned, not overlapping
+ * each other nor the header, BAT or locators; locators inside the file and decodable; chain links found with
+ * matching UUIDs; saved state. Opens read-only. Returns 0 when the image could be checked (the problems are in
+ * `rep`, free with vk_check_report_free), or an error when it could not (not a VHD at all, unreadable, lock held). */
+VK_API int vk_check_image(const char *path, struct vk_check_report *rep, vk_error *err);
+VK_API void vk_check_report_free(struct vk_check_report *rep);
+VK_API const char *vk_check_severity_name(enum vk_check_severity s);
+
+/* ---- convert ---- */
+enum vk_convert_type { VK_CONVERT_DYNAMIC = 0, VK_CONVERT_FIXED, VK_CONVERT_RAW };
+
+struct vk_convert_opts {
+    enum vk_convert_type type;
+    uint32_t block_size;           /* dynamic output, 0 = 2 MiB */
+    enum vk_vhd_fill fill;         /* fixed output */
+    int azure;                     /* fixed output sized for Azure */
+    /* Called now and then with the bytes of the virtual disk walked so far (may be NULL). */
+    void (*progress)(void *ctx, uint64_t done, uint64_t total);
+    void *progress_ctx;
+};
+
+struct vk_convert_result {
+    uint64_t virtual_size;         /* of the destination */
+    uint64_t bytes_read;           /* data read from the source */
+    uint64_t bytes_written;        /* data written to the destination (zero runs are skipped) */
+    uint64_t bytes_skipped;        /* ranges never read: unallocated, holes, unwritten sectors */
+    char note[256];                /* from creation, e.g. a preallocation fallback */
+};
+
+/* Copies the virtual content of `src` (raw file or VHD with its chain) into a new image `dst` of another type.
+ * Unwritten ranges are skipped without reading; data that reads as zero (4 KiB granules) is not written, so it
+ * stays unallocated (dynamic) or a hole (raw). Builds `dst`.tmp, fsyncs it and renames it into place; `dst` must
+ * not exist. */
+VK_API int vk_convert(const char *src, const char *dst, const struct vk_convert_opts *opts,
+                      struct vk_convert_result *res, vk_error *err);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

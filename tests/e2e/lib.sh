@@ -1,0 +1,71 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+# TAP helpers for end-to-end shell tests: ok/not_ok/is/run_status, a temp dir cleaned at exit, the plan at the end.
+# Environment (set by tests/e2e/meson.build): VHDKIT (the built binary), VHDKIT_SRCDIR, SHARED (../shared).
+set -u
+: "${VHDKIT:?VHDKIT must name the vhdkit binary}"
+: "${VHDKIT_SRCDIR:=$(cd "$(dirname "$0")/../.." && pwd)}"
+: "${SHARED:=$VHDKIT_SRCDIR/../shared}"
+export LC_ALL=C
+
+TAP_N=0
+TAP_FAILED=0
+T=$(mktemp -d "${TMPDIR:-/tmp}/vhdkit-e2e.XXXXXX")
+trap 'rm -rf "$T"; echo "1..$TAP_N"' EXIT
+
+ok() {
+    TAP_N=$((TAP_N + 1))
+    echo "ok $TAP_N - $*"
+}
+
+not_ok() {
+    TAP_N=$((TAP_N + 1))
+    TAP_FAILED=$((TAP_FAILED + 1))
+    echo "not ok $TAP_N - $*"
+}
+
+# check "description" command...: ok when the command succeeds
+check() {
+    desc=$1
+    shift
+    if "$@" >"$T/.out" 2>&1; then ok "$desc"; else not_ok "$desc"; sed 's/^/#   /' "$T/.out" | head -20; fi
+}
+
+# is GOT WANT "description"
+is() {
+    if [ "$1" = "$2" ]; then
+        ok "$3"
+    else
+        not_ok "$3"
+        echo "#   got:  '$1'"
+        echo "#   want: '$2'"
+    fi
+}
+
+# status CMD...: runs the command with output in $T/out and $T/err, prints its exit status
+status() {
+    "$@" >"$T/out" 2>"$T/err"
+    echo $?
+}
+
+# vk ARGS...: the binary under test
+vk() { "$VHDKIT" "$@"; }
+
+# json_get FILE KEY.PATH: a value from a JSON file (python3 is a test-only dependency of meson itself)
+json_get() {
+    python3 -c 'import json,sys
+v=json.load(open(sys.argv[1]))
+for k in sys.argv[2].split("."):
+    v = v[int(k)] if isinstance(v, list) else v[k]
+print(json.dumps(v) if isinstance(v,(dict,list,bool)) else v)' "$1" "$2"
+}
+
+# sum FILE: content checksum
+sum() { sha256sum <"$1" | cut -d' ' -f1; }
+
+# pattern OUT SIZE SEED: deterministic non-zero bytes
+pattern() { python3 -c 'import sys,random
+r=random.Random(int(sys.argv[3])); n=int(sys.argv[2])
+sys.stdout.buffer.write(r.randbytes(n))' "$1" "$2" "$3" >"$1"; }
+
+# skip_all REASON: the whole script cannot run here
+skip_all() { echo "1..0 # SKIP $*"; trap 'rm -rf "$T"' EXIT; exit 0; }
