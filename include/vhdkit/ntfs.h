@@ -1,0 +1,152 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* NTFS volumes inside a vk_dev (through libntfs-3g): mount with safety checks, files, directories, streams, runs. */
+#ifndef VHDKIT_NTFS_H
+#define VHDKIT_NTFS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "vhdkit/dev.h"
+#include "vhdkit/error.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct vk_ntfs vk_ntfs;
+
+enum vk_ntfs_mount_flags {
+    VK_NTFS_RDONLY = 1u << 0,
+};
+
+enum vk_ntfs_log_level { VK_NTFS_LOG_DEBUG, VK_NTFS_LOG_INFO, VK_NTFS_LOG_WARNING, VK_NTFS_LOG_ERROR };
+/* Receives libntfs-3g's messages (one line, no trailing newline). Without one, messages are only kept to
+ * explain errors: nothing is printed. */
+typedef void (*vk_ntfs_log_fn)(void *ctx, enum vk_ntfs_log_level level, const char *msg);
+
+typedef struct vk_ntfs_opts {
+    unsigned flags;       /* vk_ntfs_mount_flags */
+    vk_ntfs_log_fn log;   /* may be NULL */
+    void *log_ctx;
+} vk_ntfs_opts;
+
+/* Mounts the NTFS volume on `dev` (a partition window; must outlive the volume). A read-write mount of a
+ * hibernated or unclean volume is VK_E_REFUSED with the remedy in the message; read-only mounts of them work.
+ * A device that is not NTFS is VK_E_UNSUPPORTED, a damaged one VK_E_CORRUPT. */
+VK_API int vk_ntfs_mount(vk_dev *dev, unsigned flags, vk_ntfs **out, vk_error *err);
+VK_API int vk_ntfs_mount_opts(vk_dev *dev, const vk_ntfs_opts *opts, vk_ntfs **out, vk_error *err);
+/* Flushes and frees the volume (always freed, even when flushing fails). NULL is fine. */
+VK_API int vk_ntfs_unmount(vk_ntfs *vol, vk_error *err);
+
+typedef struct vk_ntfs_info {
+    char label[256];          /* UTF-8 */
+    uint64_t serial;
+    uint32_t sector_size;
+    uint32_t cluster_size;
+    uint32_t mft_record_size;
+    uint64_t total_clu;
+    uint64_t free_clu;        /* counted in $Bitmap */
+    unsigned major, minor;    /* NTFS version (3.1 for Windows XP and later) */
+    int hibernated;           /* hiberfil.sys says Windows is hibernated (or Fast Startup) */
+    int dirty;                /* the volume dirty flag is set */
+    int logfile_unclean;      /* $LogFile holds transactions that were not checkpointed */
+    int readonly;
+} vk_ntfs_info;
+VK_API int vk_ntfs_info_get(vk_ntfs *vol, vk_ntfs_info *out, vk_error *err);
+
+/* Paths use '/' or '\\', are relative to the volume root, and match case-insensitively as Windows does (an exact
+ * match wins). "file:stream" names an alternate data stream. */
+
+typedef struct vk_ntfs_times {
+    int64_t crtime_ns, mtime_ns, ctime_ns, atime_ns; /* nanoseconds since 1970-01-01 UTC */
+} vk_ntfs_times;
+
+typedef struct vk_ntfs_dirent {
+    char name[1024];          /* UTF-8 */
+    uint64_t mft;             /* MFT record number (sequence number stripped) */
+    int is_dir;
+    uint64_t size;            /* unnamed $DATA size (0 for directories) */
+    uint32_t file_attrs;      /* FILE_ATTRIBUTE_* bits (hidden 0x2, system 0x4, ...) */
+    vk_ntfs_times times;
+} vk_ntfs_dirent;
+
+enum vk_ntfs_readdir_flags {
+    VK_NTFS_LS_META = 1u << 0, /* also list the $ metafiles of the root directory */
+};
+/* Calls fn for each entry of directory `path` ("." and ".." and DOS 8.3 duplicate names skipped), in index
+ * order. A nonzero return from fn stops the walk and is returned. */
+typedef int (*vk_ntfs_dir_fn)(void *ctx, const vk_ntfs_dirent *e);
+VK_API int vk_ntfs_readdir(vk_ntfs *vol, const char *path, unsigned flags, vk_ntfs_dir_fn fn, void *ctx,
+                           vk_error *err);
+
+typedef struct vk_ntfs_run {
+    int64_t vcn;
+    int64_t lcn;              /* -1 for a sparse hole */
+    uint64_t len_clu;
+} vk_ntfs_run;
+
+typedef struct vk_ntfs_attr {
+    uint32_t type;            /* 0x10 $STANDARD_INFORMATION, 0x30 $FILE_NAME, 0x80 $DATA, ... */
+    const char *type_name;    /* "$DATA" */
+    char name[256];           /* UTF-8 attribute name ("" when unnamed; a stream name for $DATA) */
+    int resident;
+    uint64_t size;            /* value length (resident) or data size */
+    uint64_t alloc_size;      /* allocated bytes (non-resident), else value length */
+    unsigned nruns;
+    vk_ntfs_run *runs;        /* non-resident only */
+} vk_ntfs_attr;
+
+typedef struct vk_ntfs_stat {
+    uint64_t mft;
+    int is_dir;
+    uint64_t size;
+    uint32_t file_attrs;
+    unsigned nlink;
+    vk_ntfs_times times;
+    unsigned nattrs;
+    vk_ntfs_attr *attrs;      /* in MFT record order; named $DATA attributes are the alternate data streams */
+} vk_ntfs_stat;
+VK_API int vk_ntfs_stat_path(vk_ntfs *vol, const char *path, vk_ntfs_stat *out, vk_error *err);
+VK_API void vk_ntfs_stat_free(vk_ntfs_stat *st);
+
+/* Reads up to len bytes at off of a file or "file:stream"; *got is the count read (short at end of file). */
+VK_API int vk_ntfs_pread(vk_ntfs *vol, const char *path, void *buf, size_t len, uint64_t off, size_t *got,
+                         vk_error *err);
+/* Streams the whole file or stream to fn in chunks; a nonzero return from fn stops and is returned. */
+typedef int (*vk_ntfs_sink_fn)(void *ctx, const void *buf, size_t len);
+VK_API int vk_ntfs_read_all(vk_ntfs *vol, const char *path, vk_ntfs_sink_fn fn, void *ctx, vk_error *err);
+
+enum vk_ntfs_write_flags {
+    VK_NTFS_CREATE = 1u << 0,    /* create the file when missing (its directory must exist) */
+    VK_NTFS_EXCL = 1u << 1,      /* with CREATE: VK_E_EXISTS when it exists */
+    VK_NTFS_TRUNCATE = 1u << 2,  /* cut to zero before writing */
+};
+/* Writes len bytes at off into a file or "file:stream" (the stream is created when missing). */
+VK_API int vk_ntfs_pwrite(vk_ntfs *vol, const char *path, unsigned flags, const void *buf, size_t len, uint64_t off,
+                          vk_error *err);
+/* Creates or replaces a file with the bytes src produces: src returns the count put in buf (0 at the end) or a
+ * negative vk_err code. */
+typedef long (*vk_ntfs_source_fn)(void *ctx, void *buf, size_t cap);
+VK_API int vk_ntfs_write_from(vk_ntfs *vol, const char *path, vk_ntfs_source_fn src, void *ctx, vk_error *err);
+VK_API int vk_ntfs_truncate(vk_ntfs *vol, const char *path, uint64_t size, vk_error *err);
+/* Directories; with `parents`, missing parents are made and an existing directory is fine. */
+VK_API int vk_ntfs_mkdir(vk_ntfs *vol, const char *path, int parents, vk_error *err);
+/* Removes a file, or a directory (empty unless `recursive`). */
+VK_API int vk_ntfs_remove(vk_ntfs *vol, const char *path, int recursive, vk_error *err);
+VK_API int vk_ntfs_set_times(vk_ntfs *vol, const char *path, const vk_ntfs_times *t, vk_error *err);
+/* 1 when the path exists, 0 when not. */
+VK_API int vk_ntfs_exists(vk_ntfs *vol, const char *path, vk_error *err);
+
+/* True when Windows/System32/config exists on the volume. */
+VK_API int vk_ntfs_is_windows(vk_ntfs *vol);
+
+/* The volume DESIGN.md's --part rule picks on `disk`: partition `part` when nonzero, else the Windows volume,
+ * else the only NTFS volume, else VK_E_USAGE listing the choices. *vol_dev is the partition window (close it
+ * after unmounting), *chosen its number. */
+VK_API int vk_ntfs_choose(vk_dev *disk, unsigned part, const vk_ntfs_opts *opts, vk_ntfs **vol, vk_dev **vol_dev,
+                          unsigned *chosen, vk_error *err);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
