@@ -116,8 +116,10 @@ static int encode_macx(const char *path, uint8_t *out, size_t outcap)
     if (outcap < pos)
         return VK_E_RANGE;
     memcpy(out, scheme, pos);
+    /* A relative path starting "localhost/" would read back as the local host's root: escape its slash. */
+    const uint8_t *slash = !strncmp(path, "localhost/", 10) ? (const uint8_t *)path + 9 : NULL;
     for (const uint8_t *p = (const uint8_t *)path; *p; p++) {
-        if (!url_escape(*p)) {
+        if (!url_escape(*p) && p != slash) {
             if (pos + 1 > outcap)
                 return VK_E_RANGE;
             out[pos++] = *p;
