@@ -9,6 +9,9 @@
 #include "core/checked.h"
 #include "vhd/image_internal.h"
 
+/* Write unit of differencing disks: one byte of sector bitmap. */
+#define DIFF_UNIT (8u * VHD_SECTOR)
+
 static bool all_zero(const uint8_t *p, size_t n)
 {
     for (size_t i = 0; i < n; i++)
@@ -161,38 +164,45 @@ static int write_sectors(vk_vhd *vhd, const uint8_t *buf, size_t len, uint64_t o
     return 0;
 }
 
-/* One sector of which only [at, at+n) changes: the rest comes from the current view (this image or the chain). */
-static int write_partial(vk_vhd *vhd, const uint8_t *buf, size_t n, uint64_t sector_off, uint32_t at, vk_error *err)
+/* One write unit of which only [at, at+n) changes: the rest comes from the current view (this image or the chain).
+ * The unit may be cut short by the end of the disk, always on a sector boundary. */
+static int write_partial(vk_vhd *vhd, const uint8_t *buf, size_t n, uint64_t unit_off, uint32_t unit, uint32_t at,
+                         vk_error *err)
 {
-    uint8_t sec[VHD_SECTOR];
-    int rc = vhd_read(vhd, sec, VHD_SECTOR, sector_off, err);
+    uint8_t tmp[DIFF_UNIT];
+    size_t len = vhd->virtual_size - unit_off < unit ? (size_t)(vhd->virtual_size - unit_off) : unit;
+    int rc = vhd_read(vhd, tmp, len, unit_off, err);
     if (rc)
         return rc;
-    memcpy(sec + at, buf, n);
-    return write_sectors(vhd, sec, VHD_SECTOR, sector_off, err);
+    memcpy(tmp + at, buf, n);
+    return write_sectors(vhd, tmp, len, unit_off, err);
 }
 
+/* Differencing disks are written in whole bitmap bytes (8 sectors, 4 KiB), the rest of a byte copied up from the
+ * parent: libvhdi 20210425 reads a bitmap byte with any bit set as if all its sectors were in the child, and
+ * Hyper-V writes 4 KiB units too. Dynamic disks are written in sectors. */
 int vhd_write(vk_vhd *vhd, const uint8_t *buf, size_t len, uint64_t off, vk_error *err)
 {
     if (!vhd_is_sparse(vhd))
         return vk_dev_write(vhd->file, buf, len, off, err);
+    uint32_t unit = vhd_is_diff(vhd) && vhd->block_size >= DIFF_UNIT ? DIFF_UNIT : VHD_SECTOR;
     int rc;
-    uint32_t head = (uint32_t)(off % VHD_SECTOR);
-    if (head || len < VHD_SECTOR) {
-        size_t n = VHD_SECTOR - head < len ? VHD_SECTOR - head : len;
-        if ((rc = write_partial(vhd, buf, n, off - head, head, err)))
+    uint32_t head = (uint32_t)(off % unit);
+    if (head || len < unit) {
+        size_t n = unit - head < len ? unit - head : len;
+        if ((rc = write_partial(vhd, buf, n, off - head, unit, head, err)))
             return rc;
         buf += n;
         off += n;
         len -= n;
     }
-    size_t whole = len & ~(size_t)(VHD_SECTOR - 1);
+    size_t whole = len & ~(size_t)(unit - 1);
     if (whole && (rc = write_sectors(vhd, buf, whole, off, err)))
         return rc;
     buf += whole;
     off += whole;
     len -= whole;
     if (len)
-        return write_partial(vhd, buf, len, off, 0, err);
+        return write_partial(vhd, buf, len, off, unit, 0, err);
     return 0;
 }
