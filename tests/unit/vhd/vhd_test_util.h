@@ -66,7 +66,7 @@ static uint8_t *slurp(const char *path, size_t *len)
 }
 
 /* Offset of the first byte where the device differs from `model`, or -1 when equal (-2 on read error). */
-static int64_t dev_diff(vk_dev *dev, const uint8_t *model, uint64_t size)
+__attribute__((unused)) static int64_t dev_diff(vk_dev *dev, const uint8_t *model, uint64_t size)
 {
     enum { CHUNK = 1 << 20 };
     uint8_t *buf = malloc(CHUNK);
@@ -89,7 +89,7 @@ static int64_t dev_diff(vk_dev *dev, const uint8_t *model, uint64_t size)
 }
 
 /* Offset of the first difference between a file and `model`, -1 when equal, -3 when sizes differ or unreadable. */
-static int64_t file_diff(const char *path, const uint8_t *model, uint64_t size)
+__attribute__((unused)) static int64_t file_diff(const char *path, const uint8_t *model, uint64_t size)
 {
     size_t len;
     uint8_t *buf = slurp(path, &len);
