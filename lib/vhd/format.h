@@ -71,9 +71,12 @@ uint32_t vhd_checksum(const uint8_t *raw, size_t len, size_t checksum_off);
 int vhd_footer_decode(const uint8_t raw[VHD_FOOTER_LEN], struct vhd_footer *f, bool *checksum_ok);
 /* Encode, computing and storing the checksum into f->checksum and the raw bytes. */
 void vhd_footer_encode(struct vhd_footer *f, uint8_t raw[VHD_FOOTER_LEN]);
-/* Structural rules for a footer in a file of `file_size` bytes: known disk type, data offset inside the file for
- * dynamic/differencing (all ones for fixed), current size a multiple of 512 and not absurd. On failure fills `err`
- * naming `file` and the field's offset (`footer_off` is where the footer sits in the file). */
+/* Structural rules for a footer in a file of `file_size` bytes: footer inside the file, version 1.0, known disk
+ * type, current size a multiple of 512 and at most VHD_MAX_SIZE; fixed: data offset all ones (or the spec's
+ * 0xFFFFFFFF) and the virtual size fits before the footer; dynamic/differencing: the 1024-byte header inside the
+ * file and not over the footer. On failure fills `err` naming `file` and the field's offset (`footer_off` is where
+ * the footer sits in the file). The checksum is not judged (real images with bad ones open in qemu and Windows):
+ * use decode's `checksum_ok`. */
 int vhd_footer_validate(const struct vhd_footer *f, uint64_t file_size, uint64_t footer_off, const char *file,
                         vk_error *err);
 
@@ -143,9 +146,11 @@ struct vhd_header {
 
 int vhd_header_decode(const uint8_t raw[VHD_HEADER_LEN], struct vhd_header *h, bool *checksum_ok);
 void vhd_header_encode(struct vhd_header *h, uint8_t raw[VHD_HEADER_LEN]);
-/* Rules: block size a power of two (>= 512, <= 256 MiB), BAT inside the file, max_table_entries >= blocks needed
- * for `virtual_size` and not absurd, locators inside the file and not overlapping the header or BAT.
- * `header_off` is where the header sits in the file. */
+/* Rules: header inside the file, data offset all ones (or 0xFFFFFFFF), version 1.0, block size a power of two
+ * (>= 512, <= 256 MiB), max_table_entries >= blocks needed for `virtual_size` and <= blocks of a 2040 GiB disk, BAT
+ * before the trailing footer and off the header; every locator with a platform code: length <= its data space,
+ * data before the trailing footer, data space off the header and the BAT. `header_off` is where the header sits
+ * in the file. The checksum is not judged (see vhd_footer_validate). */
 int vhd_header_validate(const struct vhd_header *h, uint64_t virtual_size, uint64_t file_size, uint64_t header_off,
                         const char *file, vk_error *err);
 
@@ -164,11 +169,15 @@ static inline void vhd_bitmap_clear(uint8_t *bm, uint32_t sector) { bm[sector >>
 /* Locator data space in bytes: values below 512 are sectors (the spec), larger ones bytes (Virtual PC, Hyper-V). */
 uint64_t vhd_locator_space_bytes(const struct vhd_locator *loc);
 /* Decode a locator's path bytes into UTF-8 according to its platform code (W2ku/W2ru: UTF-16LE; MacX: UTF-8 file
- * URL, "file://" stripped and %XX decoded). Returns length or VK_E_CORRUPT/VK_E_UNSUPPORTED. */
+ * URL, "file://" and a "localhost" authority stripped, %XX decoded; Wi2k/Wi2r: ASCII). Returns the length
+ * (NUL-terminated in `out`), VK_E_CORRUPT, VK_E_UNSUPPORTED (Mac aliases, unknown codes, non-ASCII Wi2k) or
+ * VK_E_RANGE (`outcap` too small). */
 int vhd_locator_path_decode(uint32_t code, const uint8_t *data, size_t len, char *out, size_t outcap);
-/* Encode a UTF-8 path for a platform code (W2ku/W2ru UTF-16LE; MacX "file://" URL). Returns bytes or error. */
+/* Encode a UTF-8 path for a platform code (W2ku/W2ru UTF-16LE, no terminator, path as given: the caller picks '\';
+ * MacX "file://" URL escaping only controls, space, '%', '?', '#'). Returns bytes, VK_E_USAGE for an empty path,
+ * VK_E_CORRUPT for invalid UTF-8 (W2ku/W2ru), VK_E_RANGE or VK_E_UNSUPPORTED (other codes). */
 int vhd_locator_path_encode(uint32_t code, const char *path, uint8_t *out, size_t outcap);
-/* Four-character name of a platform code ("W2ku"); "????" for unknown codes. */
+/* Four-character name of a platform code ("W2ku"); "none" for an empty entry, "????" for unknown codes. */
 const char *vhd_platform_name(uint32_t code, char buf[5]);
 
 /* ---- geometry and which size wins ---- */
@@ -182,8 +191,9 @@ struct vhd_chs vhd_chs_for_size(uint64_t size);
 static inline uint64_t vhd_chs_bytes(struct vhd_chs g) { return (uint64_t)g.cylinders * g.heads * g.sectors_per_track * 512; }
 
 /* One table of creator applications: does this creator size its disks by CHS (Virtual PC, qemu's "qemu") or by
- * the current-size field (Hyper-V "win ", qemu "qem2", Disk2vhd "d2v ", blktap "tap\0", XenServer "CTXS", Azure
- * "wa\0\0", ...)? Maximal geometry (65535/16/255) always means current size. */
+ * the current-size field (Hyper-V "win ", qemu "qem2", Disk2vhd "d2v ", blktap/XenServer "tap\0", XenConverter
+ * "CTXS", Azure "wa\0\0", FreeBSD mkimg "*img", vhdkit "vhdk")? Maximal geometry (65535/16/255) always means
+ * current size. */
 enum vhd_size_source { VHD_SIZE_FROM_CURRENT, VHD_SIZE_FROM_CHS };
 struct vhd_creator {
     char app[4];
@@ -193,7 +203,8 @@ struct vhd_creator {
 /* Table row for a creator, or NULL when unknown (unknown creators use the current size). */
 const struct vhd_creator *vhd_creator_lookup(const uint8_t app[4]);
 enum vhd_size_source vhd_size_source(const struct vhd_footer *f);
-/* Virtual disk size vhdkit uses for this footer (by the table above). */
+/* Virtual disk size vhdkit uses for this footer (by the table above): for CHS creators the CHS product even when
+ * current size differs (as qemu and Virtual PC), else current size. */
 uint64_t vhd_virtual_size(const struct vhd_footer *f);
 
 #endif
