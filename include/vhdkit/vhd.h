@@ -91,8 +91,12 @@ VK_API vk_vhd *vk_vhd_parent(vk_vhd *vhd);
 VK_API const char *vk_vhd_path(const vk_vhd *vhd);
 VK_API int vk_vhd_get_info(vk_vhd *vhd, struct vk_vhd_info *info);
 /* Extent resolved through the chain: like vk_dev_extent on vk_vhd_dev, but PARENT runs are answered by the
- * ancestors; `*depth` (may be NULL) is 0 for this image, 1 for its parent, ... (-1 when no image holds it). */
+ * ancestors; `*depth` (may be NULL) is 0 for this image, 1 for its parent, ... (-1 when no image holds it: UNALLOC
+ * everywhere, past a smaller parent's end, or the parent is not open). */
 VK_API int vk_vhd_extent_deep(vk_vhd *vhd, uint64_t off, uint64_t len, vk_extent *out, int *depth, vk_error *err);
+/* Where virtual byte `virt_off` is stored: `*depth` is the chain level holding it (0 this image, 1 its parent, ...)
+ * and `*file_off` its byte offset in that image's file; `*depth` is -1 when no image stores it (reads as zero). */
+VK_API int vk_vhd_map_offset(vk_vhd *vhd, uint64_t virt_off, uint64_t *file_off, int *depth, vk_error *err);
 /* Flush data and metadata to the host file (fsync). */
 VK_API int vk_vhd_flush(vk_vhd *vhd, vk_error *err);
 
@@ -107,7 +111,8 @@ struct vk_vhd_create_opts {
     uint64_t size;                 /* requested virtual size in bytes (differencing: 0 = parent's) */
     uint32_t block_size;           /* dynamic/differencing, 0 = 2 MiB */
     enum vk_vhd_fill fill;
-    char creator_app[4];           /* 0 = "vhdk"... see create.c; size is decided by the creator table */
+    char creator_app[4];           /* all zero = "win " (sized by current size in qemu, libvhdi, Hyper-V: see create.c);
+                                      a CHS creator ("vpc ") gets the smallest geometry holding the size */
     int azure;                     /* fixed, whole MiB, 20 MiB .. 32 TiB */
     const char *parent;            /* differencing: the parent image path */
 };
