@@ -74,6 +74,8 @@ struct cmd {
 };
 
 int cmd_check(struct ctx *c);
+int cmd_compact(struct ctx *c);
+extern const struct opt opts_compact[];
 int cmd_convert(struct ctx *c);
 int cmd_create(struct ctx *c);
 int cmd_dump(struct ctx *c);

@@ -8,7 +8,7 @@
 # A sparse raw source with data in a few places (a partial last block included) and a zero run inside a data area.
 mkraw() { # FILE SIZE
     truncate -s "$2" "$1"
-    pattern "$T/p1" 70000 1; pattern "$T/p2" 4096 2; pattern "$T/p3" 1536 3
+    pattern "$T/p1" 70000; pattern "$T/p2" 4096; pattern "$T/p3" 1536
     dd if="$T/p1" of="$1" bs=512 seek=1 conv=notrunc status=none
     dd if="$T/p2" of="$1" bs=4096 seek=700 conv=notrunc status=none
     dd if="$T/p3" of="$1" bs=512 seek=$(($2 / 512 - 3)) conv=notrunc status=none
@@ -41,7 +41,8 @@ for size in 100000256 20971520; do
         is "$?" 0 "convert $size bytes to $1 $2"
         vk info --json "$out" >"$T/info.json"
         is "$(json_get "$T/info.json" virtual_size)" "$size" "$size $1 $2: vhdkit info virtual size"
-        qsize=$(qemu-img info -f vpc --output=json "$out" | python3 -c 'import json,sys; print(json.load(sys.stdin)["virtual-size"])')
+        qemu-img info -f vpc --output=json "$out" >"$T/q.json"
+        qsize=$(json_get "$T/q.json" virtual-size)
         is "$qsize" "$size" "$size $1 $2: qemu-img info virtual size"
         is "$(json_get "$T/info.json" seen_by.qemu)" "$qsize" "$size $1 $2: info's qemu view matches qemu-img"
         qemu-img compare -q -f raw -F vpc "$T/s.raw" "$out"
@@ -58,7 +59,8 @@ done
 # Created (not converted) images, including 10000000000 bytes where CHS rounds down.
 for t in dynamic fixed; do
     vk create "$T/n-$t.vhd" 10000000000 --type $t --fill sparse >/dev/null 2>&1 || vk create "$T/n-$t.vhd" 10000000000 >/dev/null
-    qsize=$(qemu-img info -f vpc --output=json "$T/n-$t.vhd" | python3 -c 'import json,sys; print(json.load(sys.stdin)["virtual-size"])')
+    qemu-img info -f vpc --output=json "$T/n-$t.vhd" >"$T/q.json"
+    qsize=$(json_get "$T/q.json" virtual-size)
     vk info --json "$T/n-$t.vhd" >"$T/info.json"
     is "$qsize" "$(json_get "$T/info.json" virtual_size)" "created $t 10000000000: qemu-img and vhdkit agree on the size"
     vhdiinfo "$T/n-$t.vhd" >"$T/vi" 2>&1
