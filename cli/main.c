@@ -13,6 +13,7 @@
 /* Sorted by name (a unit test of the man pages walks it; `vhdkit --help` prints it in this order). */
 static const struct cmd commands[] = {
     {"check", cmd_check, "check the structure of an image and its chain", "IMAGE", opts_check, CMD_JSON, 1, 1},
+    {"compact", cmd_compact, "give back the blocks and sectors no file uses", "IMAGE", opts_compact, CMD_JSON, 1, 1},
     {"convert", cmd_convert, "copy an image into another type (fixed, dynamic, raw)", "SRC DST", opts_convert, CMD_JSON, 2, 2},
     {"create", cmd_create, "create a new fixed or dynamic VHD", "IMAGE SIZE", opts_create, CMD_JSON, 2, 2},
     {"dump", cmd_dump, "show every on-disk field with its offset, raw bytes and meaning", "IMAGE", opts_dump, CMD_JSON, 1, 1},

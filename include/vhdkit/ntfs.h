@@ -146,6 +146,14 @@ VK_API int vk_ntfs_is_windows(vk_ntfs *vol);
 VK_API int vk_ntfs_choose(vk_dev *disk, unsigned part, const vk_ntfs_opts *opts, vk_ntfs **vol, vk_dev **vol_dev,
                           unsigned *chosen, vk_error *err);
 
+/* ---- used clusters (compact) ---- */
+/* Reads bytes [first_byte, first_byte+len) of $Bitmap: bit b (least significant first) of byte k is set when cluster
+ * 8k+b is in use. *got is short at the end of $Bitmap. Callers read it in pieces so memory stays bounded. */
+VK_API int vk_ntfs_bitmap_read(vk_ntfs *vol, uint64_t first_byte, void *buf, size_t len, size_t *got, vk_error *err);
+/* The cluster runs of the unnamed $DATA of `path` (holes have lcn -1); *runs is malloc'd (free it). VK_E_NOTFOUND
+ * when the file does not exist; a resident file has no runs. */
+VK_API int vk_ntfs_data_runs(vk_ntfs *vol, const char *path, vk_ntfs_run **runs, unsigned *n, vk_error *err);
+
 #ifdef __cplusplus
 }
 #endif

@@ -73,6 +73,58 @@ struct vk_convert_result {
 VK_API int vk_convert(const char *src, const char *dst, const struct vk_convert_opts *opts,
                       struct vk_convert_result *res, vk_error *err);
 
+/* ---- compact ---- */
+enum vk_compact_flags {
+    VK_COMPACT_DRY_RUN = 1u << 0,          /* plan and report only; the image is opened read-only */
+    VK_COMPACT_DISCARD_PAGEFILE = 1u << 1, /* clusters of pagefile.sys and swapfile.sys count as unused */
+    VK_COMPACT_FORCE_PARENT = 1u << 2,     /* compact in place even when an image in the folder is its child */
+};
+
+/* Why stored sectors were given back. */
+enum vk_compact_reason {
+    VK_COMPACT_FREE = 0,   /* in a cluster NTFS does not use */
+    VK_COMPACT_ZERO,       /* all-zero block of a dynamic disk */
+    VK_COMPACT_PARENT,     /* differencing: the same bytes as the parent chain */
+    VK_COMPACT_PAGEFILE,   /* --discard-pagefile */
+    VK_COMPACT_NREASONS
+};
+
+/* An area kept as it is (only all-zero blocks dropped there) and why. */
+struct vk_compact_kept {
+    uint64_t off, len;             /* bytes of the virtual disk */
+    char what[128];                /* "outside partitions", "partition 2: BitLocker", ... */
+};
+#define VK_COMPACT_MAX_KEPT 16
+
+struct vk_compact_opts {
+    unsigned flags;                /* vk_compact_flags */
+    const char *output;            /* NULL: in place; else a new packed image (must not exist) */
+    void (*progress)(void *ctx, uint64_t done, uint64_t total);
+    void *progress_ctx;
+};
+
+struct vk_compact_result {
+    uint64_t file_size_before, file_size_after;     /* dry run: the size the in-place run would leave at most */
+    uint64_t blocks_before, blocks_after;           /* allocated blocks */
+    uint64_t block_size;
+    uint64_t freed_bytes[VK_COMPACT_NREASONS];      /* stored sectors given back (512 each), by reason */
+    uint64_t freed_blocks[VK_COMPACT_NREASONS];     /* blocks dropped, each under the reason that freed most of it */
+    uint64_t blocks_moved;                          /* in place: blocks copied into holes */
+    unsigned volumes;                               /* NTFS volumes whose $Bitmap was used */
+    unsigned nkept;
+    struct vk_compact_kept kept[VK_COMPACT_MAX_KEPT];
+    double seconds;
+};
+
+VK_API const char *vk_compact_reason_name(enum vk_compact_reason r);
+/* Gives back the blocks and sectors of a dynamic or differencing image that no file uses (see vhdkit-compact(1)).
+ * Refuses (VK_E_REFUSED) fixed disks, saved-state images, hibernated or unclean NTFS volumes, and in place, images
+ * that another .vhd in their folder names as its parent (unless VK_COMPACT_FORCE_PARENT). In place, every write is
+ * ordered so a crash leaves a valid image with every used cluster intact; with `output`, builds output.tmp, fsyncs
+ * and renames it. */
+VK_API int vk_compact(const char *path, const struct vk_compact_opts *opts, struct vk_compact_result *res,
+                      vk_error *err);
+
 #ifdef __cplusplus
 }
 #endif

@@ -91,6 +91,8 @@ int vhd_read(vk_vhd *vhd, uint8_t *buf, size_t len, uint64_t off, vk_error *err)
 int vhd_extent(vk_vhd *vhd, uint64_t off, uint64_t len, vk_extent *out, vk_error *err);
 
 /* write.c */
+/* Rewrites the one BAT sector holding entry `blk` (a single 512-byte write; does not touch vhd->bat). */
+int vhd_write_bat_entry(vk_vhd *vhd, uint32_t blk, uint32_t value, vk_error *err);
 int vhd_write(vk_vhd *vhd, const uint8_t *buf, size_t len, uint64_t off, vk_error *err);
 
 #endif

@@ -49,7 +49,7 @@ static int chain_is_zero(vk_vhd *vhd, uint64_t off, uint64_t len, bool *zero, vk
 }
 
 /* Rewrite the 512-byte BAT sector that holds entry `blk` (read, patch, write: padding bytes are kept). */
-static int write_bat_entry(vk_vhd *vhd, uint32_t blk, uint32_t value, vk_error *err)
+int vhd_write_bat_entry(vk_vhd *vhd, uint32_t blk, uint32_t value, vk_error *err)
 {
     uint64_t rel = (uint64_t)blk * 4;
     uint64_t sector_off = vhd->header.table_offset + (rel & ~(uint64_t)(VHD_SECTOR - 1));
@@ -89,7 +89,7 @@ static int alloc_block(vk_vhd *vhd, uint32_t blk, const uint8_t *data, uint32_t 
     if (!rc)
         rc = sync_unless_bulk(vhd, err);
     if (!rc)
-        rc = write_bat_entry(vhd, blk, (uint32_t)(block_off / VHD_SECTOR), err);
+        rc = vhd_write_bat_entry(vhd, blk, (uint32_t)(block_off / VHD_SECTOR), err);
     if (!rc)
         rc = sync_unless_bulk(vhd, err);
     if (!rc) {

@@ -1,0 +1,155 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* compact in place, in three phases ordered so a crash at any write leaves a valid image in which every used cluster
+ * reads as before (DESIGN.md safety rule 3):
+ *  1. per block, clear bitmap bits or drop the BAT entry (each a 512-byte write that changes no needed byte, so any
+ *     subset of them landing is fine), then fsync: the dropped blocks' space is free only from here on;
+ *  2. move blocks from the end of the file into holes: copy bitmap and data to the hole, fsync, rewrite the BAT
+ *     sector, fsync. Until the BAT sector lands the old copy is the live one; a hole is never referenced by a BAT
+ *     entry, and the old place of a moved block is never reused in the same run;
+ *  3. write the footer at the new end, fsync, cut the file after it: until the cut the old trailing footer rules. */
+#include "ops/compact_int.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "vhd/format.h"
+
+#define META UINT32_MAX
+
+struct item {
+    uint64_t off, len;
+    uint32_t blk; /* META for metadata that never moves */
+};
+
+static int cmp_item(const void *a, const void *b)
+{
+    const struct item *x = a, *y = b;
+    return x->off < y->off ? -1 : x->off > y->off;
+}
+
+static uint64_t align512(uint64_t v) { return (v + VHD_SECTOR - 1) & ~(uint64_t)(VHD_SECTOR - 1); }
+
+static void progress(const struct vk_compact_opts *o, uint64_t done, uint64_t total)
+{
+    if (o->progress)
+        o->progress(o->progress_ctx, done, total);
+}
+
+/* Phase 1 (or the whole dry run when `write` is false). */
+static int walk_blocks(struct cplan *p, const struct vk_compact_opts *o, struct vk_compact_result *res, bool write,
+                       uint64_t total, vk_error *err)
+{
+    uint64_t done = 0;
+    for (uint32_t blk = 0; blk < p->lay.bat_entries; blk++) {
+        if (vhd_cio_bat(p->vhd, blk) == VHD_BAT_UNUSED)
+            continue;
+        struct bplan bp;
+        int rc = plan_block(p, blk, &bp, err);
+        if (!rc && write && bp.action == BP_DROP)
+            rc = vhd_cio_bat_set(p->vhd, blk, VHD_BAT_UNUSED, err);
+        else if (!rc && write && bp.action == BP_CHANGE)
+            rc = vhd_cio_bitmap_write(p->vhd, blk, p->old_bits, p->new_bits, err);
+        if (rc)
+            return rc;
+        plan_account(res, &bp);
+        progress(o, ++done, total);
+    }
+    return 0;
+}
+
+int compact_dry_run(struct cplan *p, const struct vk_compact_opts *o, struct vk_compact_result *res, vk_error *err)
+{
+    int rc = walk_blocks(p, o, res, false, res->blocks_before, err);
+    if (rc)
+        return rc;
+    uint64_t meta_end = 0;
+    for (unsigned i = 0; i < p->lay.nmeta; i++)
+        if (p->lay.meta[i].off + p->lay.meta[i].len > meta_end)
+            meta_end = p->lay.meta[i].off + p->lay.meta[i].len;
+    res->file_size_after = align512(meta_end) + res->blocks_after * p->lay.slot + VHD_FOOTER_LEN;
+    if (res->file_size_after > res->file_size_before)
+        res->file_size_after = res->file_size_before;
+    return 0;
+}
+
+static int move_block(struct cplan *p, struct item *it, uint64_t to, vk_error *err)
+{
+    p->slot_blk = UINT32_MAX;
+    int rc = vk_dev_read(p->file, p->slot, p->lay.slot, it->off, err);
+    if (!rc)
+        rc = vk_dev_write(p->file, p->slot, p->lay.slot, to, err);
+    if (!rc)
+        rc = vk_dev_flush(p->file, err);
+    if (!rc)
+        rc = vhd_cio_bat_set(p->vhd, it->blk, (uint32_t)(to / VHD_SECTOR), err);
+    if (!rc)
+        rc = vk_dev_flush(p->file, err);
+    if (!rc)
+        it->off = to;
+    return rc;
+}
+
+/* Live blocks and metadata by file offset; blocks from the top fill the lowest holes that fit one. */
+static int pack(struct cplan *p, const struct vk_compact_opts *o, struct vk_compact_result *res, uint64_t *end,
+                vk_error *err)
+{
+    size_t n = p->lay.nmeta;
+    for (uint32_t blk = 0; blk < p->lay.bat_entries; blk++)
+        n += vhd_cio_bat(p->vhd, blk) != VHD_BAT_UNUSED;
+    struct item *it = malloc((n ? n : 1) * sizeof *it);
+    if (!it)
+        return vk_fail(err, VK_E_NOMEM, vk_vhd_path(p->vhd), VK_NO_OFFSET, "cannot allocate the block list");
+    size_t k = 0;
+    for (unsigned i = 0; i < p->lay.nmeta; i++)
+        it[k++] = (struct item){p->lay.meta[i].off, p->lay.meta[i].len, META};
+    for (uint32_t blk = 0; blk < p->lay.bat_entries; blk++)
+        if (vhd_cio_bat(p->vhd, blk) != VHD_BAT_UNUSED)
+            it[k++] = (struct item){(uint64_t)vhd_cio_bat(p->vhd, blk) * VHD_SECTOR, p->lay.slot, blk};
+    qsort(it, n, sizeof *it, cmp_item);
+    int rc = 0;
+    uint64_t cursor = 0, total = res->blocks_before + res->blocks_after;
+    size_t i = 0, j = n;
+    while (i < j && !rc) {
+        struct item *low = &it[i];
+        if (low->off < cursor || low->off - cursor < p->lay.slot) {
+            uint64_t e = align512(low->off + low->len);
+            cursor = e > cursor ? e : cursor;
+            i++;
+            continue;
+        }
+        while (j > i && it[j - 1].blk == META)
+            j--;
+        if (j == i) { /* nothing movable above this hole */
+            cursor = align512(low->off + low->len);
+            i++;
+            continue;
+        }
+        rc = move_block(p, &it[j - 1], cursor, err);
+        cursor += p->lay.slot;
+        res->blocks_moved++;
+        progress(o, res->blocks_before + res->blocks_moved, total);
+        j--;
+    }
+    uint64_t e = 0;
+    for (size_t m = 0; m < n; m++)
+        if (it[m].off + it[m].len > e)
+            e = it[m].off + it[m].len;
+    *end = align512(e);
+    free(it);
+    return rc;
+}
+
+int compact_in_place(struct cplan *p, const struct vk_compact_opts *o, struct vk_compact_result *res, vk_error *err)
+{
+    uint64_t total = res->blocks_before * 2;
+    int rc = walk_blocks(p, o, res, true, total, err);
+    if (!rc)
+        rc = vk_dev_flush(p->file, err);
+    uint64_t end = 0;
+    if (!rc)
+        rc = pack(p, o, res, &end, err);
+    if (!rc && end < p->file->size - VHD_FOOTER_LEN)
+        rc = vhd_cio_shrink(p->vhd, end, err);
+    res->file_size_after = p->file->size;
+    return rc;
+}

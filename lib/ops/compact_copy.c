@@ -1,0 +1,107 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* compact -o: a new packed image of the same type (a differencing one keeps the same parent) holding only the
+ * blocks and sectors the plan keeps, built as OUT.tmp, fsynced and renamed into place. It gets a new UUID: children
+ * of the original must not silently attach to a copy whose free space changed. */
+#include "ops/compact_int.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "vhd/format.h"
+
+static int sync_folder(const char *path, vk_error *err)
+{
+    char dir[4096];
+    const char *slash = strrchr(path, '/');
+    snprintf(dir, sizeof dir, "%.*s", slash ? (slash == path ? 1 : (int)(slash - path)) : 1, slash ? path : ".");
+    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    int rc = 0;
+    if (fd < 0 || fsync(fd) < 0)
+        rc = vk_fail_errno(err, VK_E_IO, errno, path, VK_NO_OFFSET, "cannot sync the folder after renaming");
+    if (fd >= 0)
+        close(fd);
+    return rc;
+}
+
+static int create_out(struct cplan *p, const char *tmp, vk_vhd **out, vk_error *err)
+{
+    struct vk_vhd_create_opts co = {
+        .type = p->diff ? VK_VHD_DIFF : VK_VHD_DYNAMIC,
+        .size = p->diff ? 0 : vk_vhd_dev(p->vhd)->size,
+        .block_size = p->lay.block_size,
+        .fill = VK_FILL_SPARSE,
+        .parent = p->diff ? vk_vhd_path(vk_vhd_parent(p->vhd)) : NULL,
+    };
+    int rc = vk_vhd_create(tmp, &co, NULL, err);
+    if (rc)
+        return rc;
+    struct vk_vhd_open_opts oo = {.flags = VK_VHD_RDWR | VK_VHD_BULK};
+    if ((rc = vk_vhd_open(tmp, &oo, out, err)))
+        return rc;
+    if (vk_vhd_dev(*out)->size != vk_vhd_dev(p->vhd)->size)
+        return vk_fail(err, VK_E_UNSUPPORTED, tmp, VK_NO_OFFSET, "the new image would not have the same size");
+    return 0;
+}
+
+/* The block as kept: the new bitmap, and zeros in the data of every sector it no longer stores. */
+static void shape_slot(struct cplan *p)
+{
+    memcpy(p->slot, p->new_bits, p->lay.bitmap_bytes);
+    uint8_t *data = p->slot + p->lay.bitmap_bytes;
+    for (uint32_t s = 0; s < p->lay.sectors_per_block; s++)
+        if (!vhd_bitmap_get(p->new_bits, s))
+            memset(data + (size_t)s * VHD_SECTOR, 0, VHD_SECTOR);
+    p->slot_blk = UINT32_MAX; /* no longer the bytes as stored */
+}
+
+int compact_to_file(struct cplan *p, const char *out, const struct vk_compact_opts *o, struct vk_compact_result *res,
+                    vk_error *err)
+{
+    struct stat st;
+    if (lstat(out, &st) == 0)
+        return vk_fail(err, VK_E_EXISTS, out, VK_NO_OFFSET, "the output exists; choose a new name or remove it");
+    char tmp[4096];
+    if ((size_t)snprintf(tmp, sizeof tmp, "%s.tmp", out) >= sizeof tmp)
+        return vk_fail(err, VK_E_USAGE, out, VK_NO_OFFSET, "path too long");
+    if (lstat(tmp, &st) == 0)
+        return vk_fail(err, VK_E_EXISTS, tmp, VK_NO_OFFSET,
+                       "a temporary file from an earlier run is in the way; remove it and try again");
+    vk_vhd *dst = NULL;
+    int rc = create_out(p, tmp, &dst, err);
+    bool created = rc != VK_E_EXISTS;
+    uint64_t done = 0;
+    for (uint32_t blk = 0; blk < p->lay.bat_entries && !rc; blk++) {
+        if (vhd_cio_bat(p->vhd, blk) == VHD_BAT_UNUSED)
+            continue;
+        struct bplan bp;
+        rc = plan_block(p, blk, &bp, err);
+        if (!rc && bp.action != BP_DROP) {
+            rc = plan_read_slot(p, blk, err);
+            if (!rc) {
+                shape_slot(p);
+                rc = vhd_cio_append_block(dst, blk, p->slot, err);
+            }
+        }
+        if (!rc)
+            plan_account(res, &bp);
+        if (o->progress)
+            o->progress(o->progress_ctx, ++done, res->blocks_before);
+    }
+    if (!rc)
+        rc = vk_vhd_flush(dst, err);
+    if (!rc)
+        res->file_size_after = vk_vhd_file(dst)->size;
+    vk_vhd_close(dst);
+    if (!rc && rename(tmp, out) < 0)
+        rc = vk_fail_errno(err, VK_E_IO, errno, out, VK_NO_OFFSET, "cannot rename %s into place", tmp);
+    if (!rc)
+        return sync_folder(out, err);
+    if (created)
+        unlink(tmp);
+    return rc;
+}

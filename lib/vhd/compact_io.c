@@ -1,0 +1,169 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Block-level access for compaction: BAT entries, sector bitmaps, appending and the file end, in crash-safe order
+ * (DESIGN.md safety rule 3), and the scan for children of an image in its folder. */
+#include "vhd/compact_io.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+
+#include "core/checked.h"
+#include "vhd/image_internal.h"
+
+int vhd_cio_layout(vk_vhd *vhd, struct vhd_cio_layout *out, vk_error *err)
+{
+    memset(out, 0, sizeof *out);
+    if (!vhd_is_sparse(vhd))
+        return vk_fail(err, VK_E_USAGE, vhd->path, VK_NO_OFFSET, "a fixed disk has no blocks");
+    out->block_size = vhd->block_size;
+    out->sectors_per_block = vhd->sectors_per_block;
+    out->bitmap_bytes = vhd->bitmap_bytes;
+    out->bat_entries = vhd->bat_entries;
+    out->slot = (uint64_t)vhd->bitmap_bytes + vhd->block_size;
+    out->end_off = vhd->end_off;
+    out->meta[out->nmeta++] = (struct vhd_cio_region){0, VHD_FOOTER_LEN};
+    out->meta[out->nmeta++] = (struct vhd_cio_region){vhd->header_off, VHD_HEADER_LEN};
+    out->meta[out->nmeta++] =
+        (struct vhd_cio_region){vhd->header.table_offset, vhd_bat_bytes(vhd->header.max_table_entries)};
+    for (unsigned i = 0; i < VHD_LOCATOR_COUNT; i++) {
+        const struct vhd_locator *l = &vhd->header.locators[i];
+        if (l->code == VHD_PLAT_NONE)
+            continue;
+        uint64_t len = vhd_locator_space_bytes(l);
+        if (len < l->data_length)
+            len = l->data_length;
+        if (len)
+            out->meta[out->nmeta++] = (struct vhd_cio_region){l->data_offset, len};
+    }
+    return 0;
+}
+
+uint32_t vhd_cio_bat(const vk_vhd *vhd, uint32_t blk) { return vhd->bat[blk]; }
+
+int vhd_cio_bitmap_read(vk_vhd *vhd, uint32_t blk, uint8_t *bits, vk_error *err)
+{
+    uint8_t *cached;
+    int rc = bitmap_cache_get(vhd, blk, &cached, err);
+    if (!rc)
+        memcpy(bits, cached, vhd->bitmap_bytes);
+    return rc;
+}
+
+int vhd_cio_bitmap_write(vk_vhd *vhd, uint32_t blk, const uint8_t *old, const uint8_t *bits, vk_error *err)
+{
+    uint64_t base = (uint64_t)vhd->bat[blk] * VHD_SECTOR;
+    bitmap_cache_drop(vhd, blk);
+    for (uint32_t s = 0; s < vhd->bitmap_bytes; s += VHD_SECTOR) {
+        if (!memcmp(old + s, bits + s, VHD_SECTOR))
+            continue;
+        int rc = vk_dev_write(vhd->file, bits + s, VHD_SECTOR, base + s, err);
+        if (rc)
+            return rc;
+    }
+    return bitmap_cache_put(vhd, blk, bits, err);
+}
+
+int vhd_cio_bat_set(vk_vhd *vhd, uint32_t blk, uint32_t value, vk_error *err)
+{
+    int rc = vhd_write_bat_entry(vhd, blk, value, err);
+    if (rc)
+        return rc;
+    vhd->bat[blk] = value;
+    bitmap_cache_drop(vhd, blk); /* the cache is keyed by block: a moved block's bits are the same, reread anyway */
+    return 0;
+}
+
+int vhd_cio_append_block(vk_vhd *vhd, uint32_t blk, const uint8_t *slot_bytes, vk_error *err)
+{
+    uint64_t block_off, new_end, slot = (uint64_t)vhd->bitmap_bytes + vhd->block_size;
+    if (blk >= vhd->bat_entries)
+        return vk_fail(err, VK_E_RANGE, vhd->path, VK_NO_OFFSET, "no BAT entry %u", (unsigned)blk);
+    if (ck_align_up_u64(vhd->end_off, VHD_SECTOR, &block_off) || ck_add_u64(block_off, slot, &new_end) ||
+        block_off / VHD_SECTOR >= VHD_BAT_UNUSED)
+        return vk_fail(err, VK_E_NOSPACE, vhd->path, vhd->end_off, "the image file cannot grow further");
+    int rc = vk_dev_write(vhd->file, vhd->footer_raw, VHD_FOOTER_LEN, new_end, err);
+    if (!rc)
+        vhd->end_off = new_end;
+    if (!rc)
+        rc = vk_dev_write(vhd->file, slot_bytes, slot, block_off, err);
+    if (!rc && !(vhd->flags & VK_VHD_BULK))
+        rc = vk_dev_flush(vhd->file, err);
+    if (!rc)
+        rc = vhd_cio_bat_set(vhd, blk, (uint32_t)(block_off / VHD_SECTOR), err);
+    return rc;
+}
+
+int vhd_cio_shrink(vk_vhd *vhd, uint64_t new_end, vk_error *err)
+{
+    if (new_end % VHD_SECTOR || new_end > vhd->end_off)
+        return vk_fail(err, VK_E_RANGE, vhd->path, new_end, "new end of the image is not below the old one");
+    int rc = vk_dev_write(vhd->file, vhd->footer_raw, VHD_FOOTER_LEN, new_end, err);
+    if (!rc)
+        rc = vk_dev_flush(vhd->file, err);
+    if (!rc)
+        rc = vk_dev_set_size(vhd->file, new_end + VHD_FOOTER_LEN, err);
+    if (!rc)
+        rc = vk_dev_flush(vhd->file, err);
+    if (!rc)
+        vhd->end_off = new_end;
+    return rc;
+}
+
+/* 1 when the file at `path` is a differencing VHD whose header names `uuid` as its parent. */
+static int names_parent(const char *path, const uint8_t uuid[16])
+{
+    vk_dev *f;
+    if (vk_dev_open_file(path, VK_FILE_NOLOCK, &f, NULL))
+        return 0;
+    uint8_t raw[VHD_HEADER_LEN];
+    struct vhd_footer ft;
+    struct vhd_header h;
+    int yes = 0;
+    if (f->size >= VHD_FOOTER_LEN + VHD_HEADER_LEN && !vk_dev_read(f, raw, VHD_FOOTER_LEN, f->size - VHD_FOOTER_LEN, NULL) &&
+        !vhd_footer_decode(raw, &ft, NULL) && ft.disk_type == VHD_TYPE_DIFF &&
+        ck_range_inside(ft.data_offset, VHD_HEADER_LEN, f->size) &&
+        !vk_dev_read(f, raw, VHD_HEADER_LEN, ft.data_offset, NULL) && !vhd_header_decode(raw, &h, NULL))
+        yes = !memcmp(h.parent_uuid, uuid, 16);
+    vk_dev_close(f);
+    return yes;
+}
+
+int vhd_cio_find_children(const char *path, const uint8_t uuid[16], char *first, size_t first_cap, vk_error *err)
+{
+    char dir[4096];
+    const char *slash = strrchr(path, '/');
+    if (!slash)
+        snprintf(dir, sizeof dir, ".");
+    else if ((size_t)(slash - path) >= sizeof dir)
+        return vk_fail(err, VK_E_USAGE, path, VK_NO_OFFSET, "path too long");
+    else
+        snprintf(dir, sizeof dir, "%.*s", slash == path ? 1 : (int)(slash - path), path);
+    struct stat self;
+    if (stat(path, &self) < 0)
+        return vk_fail_errno(err, VK_E_IO, errno, path, VK_NO_OFFSET, "cannot stat the image");
+    DIR *d = opendir(dir);
+    if (!d)
+        return vk_fail_errno(err, VK_E_IO, errno, dir, VK_NO_OFFSET, "cannot list the folder to look for children");
+    int count = 0;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        size_t n = strlen(e->d_name);
+        if (n < 5 || strcasecmp(e->d_name + n - 4, ".vhd"))
+            continue;
+        char p[8192];
+        snprintf(p, sizeof p, "%s/%s", dir, e->d_name);
+        struct stat st;
+        if (stat(p, &st) < 0 || !S_ISREG(st.st_mode) || (st.st_dev == self.st_dev && st.st_ino == self.st_ino))
+            continue;
+        if (names_parent(p, uuid)) {
+            if (!count++ && first)
+                snprintf(first, first_cap, "%s", p);
+        }
+    }
+    closedir(d);
+    return count;
+}

@@ -1,0 +1,52 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Internal: the block-level access compaction needs (BAT entries, sector bitmaps, raw block moves, the file end). */
+#ifndef VK_VHD_COMPACT_IO_H
+#define VK_VHD_COMPACT_IO_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "vhdkit/vhd.h"
+
+/* A byte range of the host file that holds metadata (footer copy, header, BAT, locator data): blocks never go there. */
+struct vhd_cio_region {
+    uint64_t off, len;
+};
+
+#define VHD_CIO_MAX_REGIONS 11 /* footer copy, header, BAT, 8 locators */
+
+struct vhd_cio_layout {
+    uint32_t block_size;
+    uint32_t sectors_per_block;
+    uint32_t bitmap_bytes;
+    uint32_t bat_entries;
+    uint64_t slot;                 /* bytes one block takes in the file: bitmap + data */
+    uint64_t end_off;              /* where the trailing footer sits */
+    unsigned nmeta;
+    struct vhd_cio_region meta[VHD_CIO_MAX_REGIONS];
+};
+
+/* Geometry of a dynamic or differencing image (VK_E_USAGE for a fixed one). */
+int vhd_cio_layout(vk_vhd *vhd, struct vhd_cio_layout *out, vk_error *err);
+/* BAT entry `blk` in host order (sector offset or VHD_BAT_UNUSED); blk < bat_entries. */
+uint32_t vhd_cio_bat(const vk_vhd *vhd, uint32_t blk);
+/* Copy of the sector bitmap of allocated block `blk` into bits (bitmap_bytes long). */
+int vhd_cio_bitmap_read(vk_vhd *vhd, uint32_t blk, uint8_t *bits, vk_error *err);
+/* Writes the sectors of the bitmap of `blk` that differ between `old` and `bits` (each a separate 512-byte write, so
+ * every crash leaves each sector old or new), and updates the cache. */
+int vhd_cio_bitmap_write(vk_vhd *vhd, uint32_t blk, const uint8_t *old, const uint8_t *bits, vk_error *err);
+/* Rewrites BAT entry `blk` (one sector write) and the in-memory table; VHD_BAT_UNUSED drops the block. */
+int vhd_cio_bat_set(vk_vhd *vhd, uint32_t blk, uint32_t value, vk_error *err);
+/* A new block at the end of an image being built (VK_VHD_BULK): `slot_bytes` = bitmap then data, the footer moved
+ * after it, then the BAT entry. */
+int vhd_cio_append_block(vk_vhd *vhd, uint32_t blk, const uint8_t *slot_bytes, vk_error *err);
+/* Moves the trailing footer to `new_end` (below the current end, past every live block): footer written there,
+ * fsync, file cut to new_end + 512, fsync. A crash between leaves the old trailing footer in force. */
+int vhd_cio_shrink(vk_vhd *vhd, uint64_t new_end, vk_error *err);
+
+/* Differencing images in the folder of `path` whose header names `uuid` as their parent. Returns how many were
+ * found (>= 0; the first one's path in `first`), or a negative vk code when the folder cannot be read. Files that
+ * are not VHDs or cannot be read are skipped. */
+int vhd_cio_find_children(const char *path, const uint8_t uuid[16], char *first, size_t first_cap, vk_error *err);
+
+#endif
