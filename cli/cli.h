@@ -9,6 +9,8 @@
 #include <stdio.h>
 
 #include "vhdkit/error.h"
+#include "vhdkit/ntfs.h"
+#include "vhdkit/vhd.h"
 
 /* Exit statuses (DESIGN.md "Command line"); errors map through vk_exit_status(). */
 enum {
@@ -83,9 +85,18 @@ int cmd_info(struct ctx *c);
 int cmd_read(struct ctx *c);
 int cmd_snapshot(struct ctx *c);
 int cmd_write(struct ctx *c);
+int cmd_cat(struct ctx *c);
+int cmd_get(struct ctx *c);
+int cmd_ls(struct ctx *c);
+int cmd_mkdir(struct ctx *c);
+int cmd_put(struct ctx *c);
+int cmd_rm(struct ctx *c);
+int cmd_stat(struct ctx *c);
+int cmd_tree(struct ctx *c);
 
 extern const struct opt opts_check[], opts_convert[], opts_create[], opts_dump[], opts_info[], opts_read[],
     opts_snapshot[], opts_write[];
+extern const struct opt opts_cat[], opts_get[], opts_ls[], opts_mkdir[], opts_put[], opts_rm[], opts_stat[], opts_tree[];
 
 /* Prints what create or snapshot made (cmd_create.c). */
 struct vk_vhd_create_result;
@@ -99,6 +110,39 @@ int usage_error(const char *cmd, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)))
 #endif
     ;
+
+/* ---- the NTFS volume of the file commands (volume.c) ---- */
+/* The option every file command takes (no short form: mkdir and put use -p for parents). */
+#define OPT_PART {"part", 0, "N", "the partition holding the volume (default: the Windows volume, else the only NTFS one)"}
+struct vol {
+    const char *image;
+    vk_dev *disk;       /* the virtual disk (a raw file or the VHD chain) */
+    vk_vhd *vhd;        /* NULL for raw images */
+    vk_dev *win;        /* the partition window */
+    vk_ntfs *ntfs;
+    unsigned part;      /* the partition number chosen */
+    uint64_t part_off;  /* its byte offset on the virtual disk */
+};
+/* Opens IMAGE read-only (or read-write: the top image only, refused with exit 4 for a hibernated or unclean
+ * volume) and mounts the volume --part names. Returns 0, or the exit status after reporting why. */
+int vol_open(struct ctx *c, const char *image, bool rw, struct vol *v);
+/* Unmounts and closes (flushing writes); returns 0 or the exit status after reporting. */
+int vol_close(struct vol *v);
+/* --part N (0 when absent); EXIT_USAGE after reporting a bad value. */
+int vol_part_arg(struct ctx *c, unsigned *part);
+/* Full volume path of a command-line PATH: "/" first, '\\' read as '/', no doubled or trailing '/' (malloc'd). */
+char *vol_path(const char *arg);
+/* Calls fn for each entry of `dir` (and below it when recursive) with its full path; depth 0 for dir's entries.
+ * A nonzero return stops the walk and is returned. */
+typedef int (*vol_walk_fn)(void *ctx, const char *path, const vk_ntfs_dirent *e, int depth);
+int vol_walk(struct vol *v, const char *dir, unsigned flags, bool recursive, vol_walk_fn fn, void *ctx, vk_error *err);
+/* One entry as a record: path, name, type (file|dir), size, mft_record, attributes, the four times. */
+struct out;
+void out_dirent(struct out *o, const char *path, const vk_ntfs_dirent *e);
+/* created, modified, accessed, mft_modified. */
+void out_times(struct out *o, const vk_ntfs_times *t);
+/* ISO 8601 UTC with 7 decimals (NTFS keeps 100 ns): "2024-05-01T12:00:00.1234567Z". */
+void format_ntfs_time(int64_t ns, char out[40]);
 
 /* ---- sizes (size.c) ---- */
 /* Parses "512", "0x200", "512K", "300M", "1.5G", "2T" (binary suffixes K M G T P E, optional B for bytes), as

@@ -12,14 +12,22 @@
 
 /* Sorted by name (a unit test of the man pages walks it; `vhdkit --help` prints it in this order). */
 static const struct cmd commands[] = {
+    {"cat", cmd_cat, "write a file or stream of the NTFS volume to standard output", "IMAGE PATH[:STREAM]", opts_cat, 0, 2, 2},
     {"check", cmd_check, "check the structure of an image and its chain", "IMAGE", opts_check, CMD_JSON, 1, 1},
     {"compact", cmd_compact, "give back the blocks and sectors no file uses", "IMAGE", opts_compact, CMD_JSON, 1, 1},
     {"convert", cmd_convert, "copy an image into another type (fixed, dynamic, raw)", "SRC DST", opts_convert, CMD_JSON, 2, 2},
     {"create", cmd_create, "create a new fixed or dynamic VHD", "IMAGE SIZE", opts_create, CMD_JSON, 2, 2},
     {"dump", cmd_dump, "show every on-disk field with its offset, raw bytes and meaning", "IMAGE", opts_dump, CMD_JSON, 1, 1},
+    {"get", cmd_get, "copy a file or folder of the NTFS volume to the host", "IMAGE PATH [DEST]", opts_get, CMD_JSON, 2, 3},
     {"info", cmd_info, "describe an image: type, sizes, creator, chain", "IMAGE", opts_info, CMD_JSON, 1, 1},
+    {"ls", cmd_ls, "list a folder of the NTFS volume", "IMAGE [PATH]", opts_ls, CMD_JSON, 1, 2},
+    {"mkdir", cmd_mkdir, "make a folder in the NTFS volume", "IMAGE PATH", opts_mkdir, 0, 2, 2},
+    {"put", cmd_put, "copy a host file or folder into the NTFS volume", "IMAGE HOSTPATH DEST", opts_put, CMD_JSON, 3, 3},
     {"read", cmd_read, "copy virtual disk bytes to standard output", "IMAGE", opts_read, 0, 1, 1},
+    {"rm", cmd_rm, "remove a file or folder from the NTFS volume", "IMAGE PATH", opts_rm, 0, 2, 2},
     {"snapshot", cmd_snapshot, "create a differencing child of an image", "PARENT CHILD", opts_snapshot, CMD_JSON, 2, 2},
+    {"stat", cmd_stat, "show a file's MFT record, attributes and where its data lies", "IMAGE PATH", opts_stat, CMD_JSON, 2, 2},
+    {"tree", cmd_tree, "the whole folder tree of the NTFS volume with sizes and times", "IMAGE [PATH]", opts_tree, CMD_JSON, 1, 2},
     {"write", cmd_write, "copy standard input into the virtual disk at an offset", "IMAGE", opts_write, 0, 1, 1},
 };
 #define NCOMMANDS (sizeof commands / sizeof commands[0])
