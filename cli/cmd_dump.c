@@ -215,7 +215,8 @@ static void dump_header(struct out *o, struct img *im)
 static void dump_locators(struct out *o, struct img *im)
 {
     uint64_t base = im->foot.data_offset + VHD_HEADER_OFF_LOCATORS;
-    out_array(o, "locators");
+    if (o->json)
+        out_array(o, "locators");
     if (!o->json)
         printf("parent locators at 0x%" PRIx64 ":\n", base);
     for (unsigned i = 0; i < VHD_LOCATOR_COUNT; i++) {
@@ -252,7 +253,8 @@ static void dump_locators(struct out *o, struct img *im)
                    l->data_space, vhd_locator_space_bytes(l), l->data_length, l->data_offset, path);
         }
     }
-    out_close(o);
+    if (o->json)
+        out_close(o);
 }
 
 /* The BAT, read in pieces so a large table needs no large buffer. */
@@ -264,7 +266,8 @@ static int dump_bat(struct out *o, struct img *im, bool all, vk_error *err)
         return vk_fail(err, VK_E_CORRUPT, im->path, im->foot.data_offset + VHD_HEADER_OFF_TABLE_OFFSET,
                        "BAT (%" PRIu32 " entries at 0x%" PRIx64 ") runs past the end of the file", n,
                        im->head.table_offset);
-    out_array(o, "bat");
+    if (o->json)
+        out_array(o, "bat");
     if (!o->json)
         printf("BAT at 0x%" PRIx64 ", %" PRIu32 " entries, block size %" PRIu32 ":\n", im->head.table_offset, n,
                im->head.block_size);
@@ -274,7 +277,8 @@ static int dump_bat(struct out *o, struct img *im, bool all, vk_error *err)
             uint32_t left = n - i < 1024 ? n - i : 1024;
             int rc = vk_dev_read(im->f, chunk, (size_t)left * 4, im->head.table_offset + (uint64_t)i * 4, err);
             if (rc) {
-                out_close(o);
+                if (o->json)
+                    out_close(o);
                 return rc;
             }
         }
@@ -300,7 +304,8 @@ static int dump_bat(struct out *o, struct img *im, bool all, vk_error *err)
                    eoff, i, e, e, (uint64_t)e * 512);
         }
     }
-    out_close(o);
+    if (o->json)
+        out_close(o);
     return 0;
 }
 
