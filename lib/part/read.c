@@ -175,7 +175,8 @@ int vk_part_read(vk_dev *disk, vk_part_table *out, vk_error *err)
         vk_part_table_free(out);
         return rc;
     }
-    qsort(out->parts, out->count, sizeof *out->parts, cmp_number);
+    if (out->count) /* qsort's pointer must not be NULL even for zero elements (a disk with no partitions) */
+        qsort(out->parts, out->count, sizeof *out->parts, cmp_number);
     return 0;
 }
 
