@@ -75,6 +75,8 @@ struct cmd {
     int min_pos, max_pos;
 };
 
+int cmd_align(struct ctx *c);
+extern const struct opt opts_align[];
 int cmd_check(struct ctx *c);
 int cmd_compact(struct ctx *c);
 extern const struct opt opts_compact[];

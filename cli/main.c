@@ -12,6 +12,7 @@
 
 /* Sorted by name (a unit test of the man pages walks it; `vhdkit --help` prints it in this order). */
 static const struct cmd commands[] = {
+    {"align", cmd_align, "report partitions not on a boundary, or move them there (--fix)", "IMAGE", opts_align, CMD_JSON, 1, 1},
     {"cat", cmd_cat, "write a file or stream of the NTFS volume to standard output", "IMAGE PATH[:STREAM]", opts_cat, 0, 2, 2},
     {"check", cmd_check, "check the structure of an image and its chain", "IMAGE", opts_check, CMD_JSON, 1, 1},
     {"compact", cmd_compact, "give back the blocks and sectors no file uses", "IMAGE", opts_compact, CMD_JSON, 1, 1},

@@ -125,6 +125,48 @@ VK_API const char *vk_compact_reason_name(enum vk_compact_reason r);
 VK_API int vk_compact(const char *path, const struct vk_compact_opts *opts, struct vk_compact_result *res,
                       vk_error *err);
 
+/* ---- align: partitions that do not start on a boundary (vhdkit-align(1)) ---- */
+#define VK_ALIGN_MAX_PARTS 128
+#define VK_ALIGN_DEFAULT_TO (1u << 20)
+
+/* One partition as the scan sees it (offsets in bytes of the virtual disk). */
+struct vk_align_part {
+    unsigned number;               /* as the partition table numbers it */
+    unsigned flags;                /* vk_part_flags (VK_PART_CONTAINER: an extended partition, never judged) */
+    uint8_t mbr_type;
+    const char *type_name;
+    uint64_t start_off, len;
+    int aligned_4k, aligned_1m;
+    int aligned_block;             /* on the VHD block size (dynamic and differencing), else = aligned_to */
+    int aligned_to;                /* on the requested boundary (--to) */
+    /* NTFS volumes (boot sector "NTFS    " with sane geometry) */
+    int ntfs;
+    uint32_t cluster_size;
+    uint64_t clusters;
+    uint32_t hidden_sectors;       /* boot sector 0x1C: Windows wants it equal to the start LBA */
+    int clusters_4k;               /* every cluster starts on a 4 KiB boundary of the disk */
+    uint64_t split_4k;             /* clusters touching one more 4 KiB unit than their size needs */
+    uint64_t split_block;          /* clusters touching one more VHD block than needed (0 without blocks) */
+    uint64_t new_start_off;        /* fix: where it goes (= start_off when it stays) */
+};
+
+struct vk_align_report {
+    int scheme;                    /* enum vk_part_scheme (vhdkit/part.h) */
+    int is_vhd;
+    enum vk_vhd_type type;         /* when is_vhd */
+    uint32_t block_size;           /* dynamic and differencing, else 0 */
+    uint64_t disk_size;
+    uint32_t disk_signature;       /* MBR */
+    uint64_t target;               /* the boundary judged (--to) */
+    unsigned count;
+    struct vk_align_part parts[VK_ALIGN_MAX_PARTS];
+    unsigned misaligned;           /* non-container partitions not on `target` */
+};
+
+/* Reads the partition table and each NTFS boot sector of the image at `path` (raw or VHD with its chain),
+ * read-only. `target` 0 means VK_ALIGN_DEFAULT_TO; it must be a multiple of 4096. */
+VK_API int vk_align_scan(const char *path, uint64_t target, struct vk_align_report *rep, vk_error *err);
+
 #ifdef __cplusplus
 }
 #endif

@@ -1,0 +1,33 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Internal pieces of `align`: NTFS boot sector facts, cluster split counts, the move plan and its journal. */
+#ifndef VK_OPS_ALIGN_INT_H
+#define VK_OPS_ALIGN_INT_H
+
+#include <stdint.h>
+
+#include "vhdkit/ops.h"
+#include "vhdkit/part.h"
+
+/* NTFS boot sector fields (VHD-NOTES.md "NTFS"). */
+#define NTFS_OEM_OFF 3
+#define NTFS_BPS_OFF 0x0B
+#define NTFS_SPC_OFF 0x0D
+#define NTFS_HIDDEN_OFF 0x1C
+#define NTFS_TOTAL_OFF 0x28
+
+struct ntfs_boot {
+    uint32_t sector_size;
+    uint32_t cluster_size;
+    uint64_t total_sec;            /* volume sectors (the backup boot sector sits at this index) */
+    uint32_t hidden;
+};
+
+/* 1 when `raw` is an NTFS boot sector with sane geometry (filled into *b), else 0. */
+int align_ntfs_boot(const uint8_t raw[512], struct ntfs_boot *b);
+/* Among `n` units of `size` bytes laid end to end from byte `off`, how many touch one more `unit` than they need. */
+uint64_t align_split_count(uint64_t off, uint64_t size, uint64_t n, uint64_t unit);
+/* Fills the report for an open disk. */
+int align_scan_dev(vk_dev *disk, vk_vhd *vhd, uint64_t target, const vk_part_table *t, struct vk_align_report *rep,
+                   vk_error *err);
+
+#endif
