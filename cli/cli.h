@@ -95,7 +95,16 @@ int cmd_put(struct ctx *c);
 int cmd_rm(struct ctx *c);
 int cmd_stat(struct ctx *c);
 int cmd_tree(struct ctx *c);
+int cmd_merge(struct ctx *c), cmd_rebase(struct ctx *c), cmd_reparent(struct ctx *c), cmd_repair(struct ctx *c),
+    cmd_resize(struct ctx *c);
+extern const struct opt opts_merge[], opts_rebase[], opts_reparent[], opts_repair[], opts_resize[];
+/* Prints a chain command's result (cmd_reparent.c): text "IMAGE: WHAT TARGET" and the names, or JSON. */
+struct vk_chain_result;
+void print_chain_result(struct ctx *c, const char *what, const char *image, const struct vk_chain_result *r,
+                        const char *names_key);
 
+int cmd_whohas(struct ctx *c);
+extern const struct opt opts_whohas[];
 extern const struct opt opts_check[], opts_convert[], opts_create[], opts_dump[], opts_info[], opts_read[],
     opts_snapshot[], opts_write[];
 extern const struct opt opts_cat[], opts_get[], opts_ls[], opts_mkdir[], opts_put[], opts_rm[], opts_stat[], opts_tree[];

@@ -22,13 +22,16 @@ static const struct cmd commands[] = {
     {"get", cmd_get, "copy a file or folder of the NTFS volume to the host", "IMAGE PATH [DEST]", opts_get, CMD_JSON, 2, 3},
     {"info", cmd_info, "describe an image: type, sizes, creator, chain", "IMAGE", opts_info, CMD_JSON, 1, 1},
     {"ls", cmd_ls, "list a folder of the NTFS volume", "IMAGE [PATH]", opts_ls, CMD_JSON, 1, 2},
+    {"merge", cmd_merge, "copy a differencing image's sectors into its parent (or an older ancestor)", "CHILD", opts_merge, CMD_JSON, 1, 1},
     {"mkdir", cmd_mkdir, "make a folder in the NTFS volume", "IMAGE PATH", opts_mkdir, 0, 2, 2},
     {"put", cmd_put, "copy a host file or folder into the NTFS volume", "IMAGE HOSTPATH DEST", opts_put, CMD_JSON, 3, 3},
     {"read", cmd_read, "copy virtual disk bytes to standard output", "IMAGE", opts_read, 0, 1, 1},
+    {"reparent", cmd_reparent, "point a differencing image at a moved or copied parent", "CHILD PARENT", opts_reparent, CMD_JSON, 2, 2},
     {"rm", cmd_rm, "remove a file or folder from the NTFS volume", "IMAGE PATH", opts_rm, 0, 2, 2},
     {"snapshot", cmd_snapshot, "create a differencing child of an image", "PARENT CHILD", opts_snapshot, CMD_JSON, 2, 2},
     {"stat", cmd_stat, "show a file's MFT record, attributes and where its data lies", "IMAGE PATH", opts_stat, CMD_JSON, 2, 2},
     {"tree", cmd_tree, "the whole folder tree of the NTFS volume with sizes and times", "IMAGE [PATH]", opts_tree, CMD_JSON, 1, 2},
+    {"whohas", cmd_whohas, "what holds each sector, byte or block: file, stream, metadata, table or free", "IMAGE", opts_whohas, CMD_JSON, 1, 1},
     {"write", cmd_write, "copy standard input into the virtual disk at an offset", "IMAGE", opts_write, 0, 1, 1},
 };
 #define NCOMMANDS (sizeof commands / sizeof commands[0])

@@ -125,6 +125,191 @@ VK_API const char *vk_compact_reason_name(enum vk_compact_reason r);
 VK_API int vk_compact(const char *path, const struct vk_compact_opts *opts, struct vk_compact_result *res,
                       vk_error *err);
 
+
+/* ---- owners: which file owns each cluster of an NTFS volume (one pass over the MFT) ---- */
+typedef struct vk_owners vk_owners;
+struct vk_ntfs;
+
+enum vk_owner_flags {
+    VK_OWNER_COMPRESSED = 1u << 0, /* the attribute is compressed: the run holds compressed units */
+    VK_OWNER_SPARSE = 1u << 1,     /* the attribute is sparse (its holes own nothing) */
+    VK_OWNER_EXTENSION = 1u << 2,  /* the run is described in an extension record (through $ATTRIBUTE_LIST) */
+};
+
+/* Who holds one cluster: an attribute of a file (named after its base MFT record). */
+struct vk_owner {
+    uint64_t mft_record;           /* base record (extension records belong to it) */
+    uint64_t ext_record;           /* the record whose attribute describes the run (= mft_record unless extension) */
+    uint32_t attr_type;            /* 0x80 $DATA, 0xA0 $INDEX_ALLOCATION, ... */
+    const char *attr_type_name;    /* "$DATA" */
+    const char *stream;            /* attribute name in UTF-8 ("" when unnamed): an alternate stream for $DATA */
+    unsigned flags;                /* vk_owner_flags */
+    uint64_t run_lcn, run_len;     /* the run holding the cluster */
+    uint64_t run_vcn;              /* its first cluster inside the attribute */
+};
+
+struct vk_owners_stats {
+    uint64_t records;              /* MFT records scanned */
+    uint64_t in_use;               /* in-use records */
+    uint64_t runs;                 /* cluster runs indexed (holes not counted) */
+    uint64_t overlaps;             /* runs that overlap another one (cross-linked clusters: corrupt volume) */
+    uint64_t bad_records;          /* in-use records that failed their checks and were skipped */
+    uint64_t mem_bytes;            /* memory held by the index */
+    uint32_t cluster_size;
+    uint32_t mft_record_size;
+    uint64_t total_clu;
+};
+
+/* Reads every MFT record of `vol` once (records failing their fixup or bounds checks are counted and skipped) and
+ * indexes every cluster run of every non-resident attribute, and every file's name and parent. Memory grows with
+ * the number of runs and records, not with the volume size. */
+VK_API int vk_owners_build(struct vk_ntfs *vol, vk_owners **out, vk_error *err);
+VK_API void vk_owners_free(vk_owners *o);
+VK_API void vk_owners_get_stats(const vk_owners *o, struct vk_owners_stats *st);
+/* The owner of cluster `lcn`: 1 when an attribute holds it, 0 when none does. */
+VK_API int vk_owners_find(const vk_owners *o, uint64_t lcn, struct vk_owner *out);
+/* Calls fn for each run overlapping clusters [lcn, lcn + n), in cluster order, with the overlapping part. A nonzero
+ * return from fn stops the walk and is returned. */
+typedef int (*vk_owners_fn)(void *ctx, const struct vk_owner *ow, uint64_t first_clu, uint64_t nclu);
+VK_API int vk_owners_range(const vk_owners *o, uint64_t lcn, uint64_t n, vk_owners_fn fn, void *ctx);
+/* The full path of a record ("/Windows/System32/config/SYSTEM"; Win32 names preferred over DOS 8.3 ones), written
+ * into buf. Returns 0, or VK_E_NOTFOUND when the record has no name (then buf holds "[record N]"). A path cut by a
+ * missing or looping parent starts with "[record P]". */
+VK_API int vk_owners_path(const vk_owners *o, uint64_t mft_record, char *buf, size_t cap);
+/* 1 when the record is an in-use directory. */
+VK_API int vk_owners_is_dir(const vk_owners *o, uint64_t mft_record);
+
+/* ---- chains: merge, reparent, rebase, resize, repair (vhdkit-merge(1) ... vhdkit-repair(1)) ---- */
+enum vk_chain_flags {
+    VK_CHAIN_FORCE = 1u << 0,          /* reparent: accept a parent whose UUID differs from the recorded one */
+    VK_CHAIN_FORCE_SIBLINGS = 1u << 1, /* merge: go ahead although other children of the ancestor become invalid */
+    VK_CHAIN_KEEP = 1u << 2,           /* merge: keep the merged images instead of deleting them */
+    VK_CHAIN_DRY_RUN = 1u << 3,        /* repair: report what would be done, write nothing */
+    VK_CHAIN_NO_DROP = 1u << 4,        /* rebase: keep child sectors equal to the new parent */
+};
+
+#define VK_CHAIN_MAX_NAMES 8
+
+struct vk_chain_result {
+    char target[4096];             /* merge: the ancestor; reparent/rebase: the new parent; resize/repair: the image */
+    unsigned levels;               /* merge: images merged into the ancestor */
+    uint64_t bytes_copied;         /* merge, rebase: data written */
+    uint64_t bytes_dropped;        /* rebase: child sectors given back because the new parent holds the same bytes */
+    int locators_moved;            /* reparent, rebase: locators whose data went to fresh space */
+    int uuid_changed;              /* reparent: the recorded parent UUID changed (--force) */
+    uint64_t old_size, new_size;   /* resize */
+    int bat_grown;                 /* resize: the BAT grew (blocks or locators moved out of its way) */
+    unsigned nnames;               /* merge: images removed (or, refused, the siblings); repair: the actions */
+    char names[VK_CHAIN_MAX_NAMES][512];
+    unsigned nfixed;               /* repair: problems fixed (or that would be, dry run) */
+    unsigned nleft;                /* repair: problems it cannot fix without guessing */
+    double seconds;
+    void (*progress)(void *ctx, uint64_t done, uint64_t total); /* in: may be NULL */
+    void *progress_ctx;
+};
+
+/* Copies every sector `child` holds (and every image between it and `into`) into the ancestor `into` (NULL: the
+ * parent) through crash-ordered writes: at every point the child's view is intact. The ancestor's view then equals
+ * the child's; the merged images are deleted unless VK_CHAIN_KEEP. Refuses (VK_E_REFUSED) when another image in the
+ * folder of a merged-into image names it as parent, unless VK_CHAIN_FORCE_SIBLINGS, listing them in res->names. */
+VK_API int vk_merge(const char *child, const char *into, unsigned flags, struct vk_chain_result *res, vk_error *err);
+/* Points differencing `child` at `parent`: UUID, time stamp, Unicode name, W2ku/W2ru/MacX locators. Refuses a
+ * parent whose UUID differs from the recorded one unless VK_CHAIN_FORCE. */
+VK_API int vk_reparent(const char *child, const char *parent, unsigned flags, struct vk_chain_result *res,
+                       vk_error *err);
+/* Keeps the child's view while changing its parent to `new_parent`: every sector where the old chain and the new
+ * parent differ is written into the child first, then the parent fields switch, then child sectors equal to the new
+ * parent are dropped (unless VK_CHAIN_NO_DROP). */
+VK_API int vk_rebase(const char *child, const char *new_parent, unsigned flags, struct vk_chain_result *res,
+                     vk_error *err);
+/* Grows (any type) or shrinks an image; shrinking is refused when a partition or stored non-zero data lies past the
+ * new end. */
+VK_API int vk_resize(const char *image, uint64_t size, unsigned flags, struct vk_chain_result *res, vk_error *err);
+/* Fixes what check reports and can be fixed without guessing (see vhdkit-repair(1)); `search_dirs` (NULL-terminated,
+ * may be NULL) are searched for a missing parent by its UUID. */
+VK_API int vk_repair(const char *image, const char *const *search_dirs, unsigned flags, struct vk_chain_result *res,
+                     vk_error *err);
+
+
+/* ---- whohas: what holds a place of the disk or of the .vhd file ---- */
+typedef struct vk_whohas vk_whohas;
+
+enum vk_place {
+    VK_PLACE_SECTOR = 0,  /* 512-byte sector of the virtual disk */
+    VK_PLACE_OFFSET,      /* byte offset in the virtual disk */
+    VK_PLACE_VHD_OFFSET,  /* byte offset in the top image file itself */
+};
+
+enum vk_holder {
+    VK_HOLD_FILE = 0,       /* a cluster of a file or directory */
+    VK_HOLD_METAFILE,       /* a cluster of an NTFS metadata file ($MFT, $LogFile, $Extend/...) */
+    VK_HOLD_FREE,           /* a cluster $Bitmap marks free */
+    VK_HOLD_UNOWNED,        /* a cluster $Bitmap marks in use that no attribute claims */
+    VK_HOLD_BOOT,           /* the NTFS boot sector (first sector of the volume) */
+    VK_HOLD_BACKUP_BOOT,    /* the NTFS backup boot sector (the sector after the volume) */
+    VK_HOLD_VOLUME_SLACK,   /* inside the partition but past the volume's last cluster */
+    VK_HOLD_OTHER_FS,       /* a partition vhdkit does not index (not NTFS, BitLocker, unreadable) */
+    VK_HOLD_MBR,            /* the MBR (or the protective MBR of a GPT disk) */
+    VK_HOLD_EBR,            /* an extended boot record of a logical partition */
+    VK_HOLD_GPT_HEADER,     /* primary or backup GPT header */
+    VK_HOLD_GPT_ENTRIES,    /* primary or backup GPT partition entry array */
+    VK_HOLD_OUTSIDE,        /* space outside every partition (gaps, alignment) */
+    VK_HOLD_VHD_FOOTER,     /* the trailing footer of the .vhd file */
+    VK_HOLD_VHD_FOOTER_COPY,/* the footer copy at offset 0 */
+    VK_HOLD_VHD_HEADER,     /* the dynamic disk header */
+    VK_HOLD_VHD_BAT,        /* the block allocation table */
+    VK_HOLD_VHD_BITMAP,     /* a block's sector bitmap */
+    VK_HOLD_VHD_LOCATOR,    /* parent locator data */
+    VK_HOLD_VHD_STALE,      /* bytes of a block's data area whose sector bitmap bit is clear: not part of the disk */
+    VK_HOLD_VHD_UNUSED,     /* bytes of the file no structure refers to */
+    VK_HOLD_NKINDS
+};
+
+struct vk_whohas_answer {
+    enum vk_holder kind;
+    char what[192];                /* readable: "GPT header", "sector bitmap of block 12", "/Windows/notepad.exe" */
+    int has_sector;
+    uint64_t sector;               /* virtual disk sector */
+    uint64_t byte_in_sector;
+    int has_block;
+    uint64_t block;                /* VHD block (dynamic and differencing images) */
+    int chain_depth;               /* the image that stores the sector: 0 this one, 1 its parent, ...; -1 none (reads
+                                      as zeros) */
+    const char *image;             /* path of that image, NULL when none */
+    uint64_t image_offset;         /* byte offset in that image's file */
+    unsigned partition;            /* 0 when outside partitions */
+    int has_cluster;
+    uint64_t cluster;              /* LCN in the volume */
+    /* VK_HOLD_FILE / VK_HOLD_METAFILE (and BOOT, whose sector belongs to $Boot) */
+    int has_owner;
+    struct vk_owner owner;
+    char path[4096];
+    uint64_t file_offset;          /* byte offset of the place inside the attribute's data */
+    /* a cluster of $MFT (or $MFTMirr): the MFT record stored there and whose it is */
+    int has_mft_entry;
+    uint64_t mft_entry;
+    char mft_entry_path[4096];
+};
+
+VK_API const char *vk_holder_name(enum vk_holder k);
+/* Opens an image (raw, or VHD with its chain) read-only for questions; NTFS volumes are mounted and indexed the first
+ * time a question reaches them. */
+VK_API int vk_whohas_open(const char *path, const struct vk_vhd_open_opts *opts, vk_whohas **out, vk_error *err);
+VK_API void vk_whohas_close(vk_whohas *w);
+/* What holds `value` (a sector or byte offset, per `place`). VK_E_RANGE when it lies past the disk or file end. */
+VK_API int vk_whohas_query(vk_whohas *w, enum vk_place place, uint64_t value, struct vk_whohas_answer *a,
+                           vk_error *err);
+/* The virtual disk and the VHD handle (NULL for raw images), owned by `w`. */
+VK_API vk_dev *vk_whohas_disk(vk_whohas *w);
+VK_API vk_vhd *vk_whohas_vhd(vk_whohas *w);
+/* Files owning clusters among virtual sectors [first, first + n): fn gets each owning run piece with its bytes. */
+typedef int (*vk_whohas_owner_fn)(void *ctx, unsigned partition, const vk_owners *idx, const struct vk_owner *ow,
+                                  uint64_t bytes);
+VK_API int vk_whohas_owners(vk_whohas *w, uint64_t first, uint64_t n, vk_whohas_owner_fn fn, void *ctx,
+                            vk_error *err);
+/* Memory of every index built so far and their run counts (for benchmarks). */
+VK_API void vk_whohas_stats(vk_whohas *w, uint64_t *runs, uint64_t *mem_bytes);
+
 /* ---- align: partitions that do not start on a boundary (vhdkit-align(1)) ---- */
 #define VK_ALIGN_MAX_PARTS 128
 #define VK_ALIGN_DEFAULT_TO (1u << 20)

@@ -48,7 +48,7 @@ static int make_uuid(uint8_t uuid[16], const char *path, vk_error *err)
 
 /* Size and geometry: current-size creators keep the request (rounded up to a sector); CHS creators get the
  * smallest geometry that holds it, as qemu does, so nothing is cut. */
-static int size_footer(struct vhd_footer *f, uint64_t want, const char *path, vk_error *err)
+int vhd_size_footer(struct vhd_footer *f, uint64_t want, const char *path, vk_error *err)
 {
     uint64_t size = 0;
     if (ck_align_up_u64(want, VHD_SECTOR, &size) || size > VHD_MAX_SIZE)
@@ -88,7 +88,7 @@ static int init_footer(struct vhd_footer *f, const struct vk_vhd_create_opts *o,
     memcpy(f->creator_os, creator_os, 4);
     f->disk_type = (uint32_t)o->type;
     int rc = make_uuid(f->uuid, path, err);
-    return rc ? rc : size_footer(f, size, path, err);
+    return rc ? rc : vhd_size_footer(f, size, path, err);
 }
 
 /* Write [0, len) of zeros or 0xFF at `off` in 1 MiB pieces. */
@@ -138,11 +138,6 @@ static int write_fixed(vk_dev *dev, struct vhd_footer *f, const struct vk_vhd_cr
     return rc ? rc : vk_dev_write(dev, raw, sizeof raw, size, err);
 }
 
-struct loc_plan {
-    uint32_t code;
-    char path[PATH_MAX];
-};
-
 /* Relative path from folder `from` to file `to` (both absolute and canonical): "./x", "../../y/x". */
 static int relative_path(const char *from, const char *to, char *out, size_t cap)
 {
@@ -176,8 +171,8 @@ static void to_backslashes(char *p)
 }
 
 /* Parent fields of a differencing header: UUID, modification time, absolute name, and the three locators. */
-static int plan_parent(const char *child, vk_vhd *parent, const char *parent_abs, struct vhd_header *h,
-                       struct loc_plan plan[3], vk_error *err)
+int vhd_plan_parent(const char *child, vk_vhd *parent, const char *parent_abs, struct vhd_header *h,
+                    struct vhd_loc_plan plan[3], vk_error *err)
 {
     struct stat st;
     if (fstat(vk_dev_file_fd(parent->file), &st) < 0)
@@ -216,7 +211,7 @@ static int plan_parent(const char *child, vk_vhd *parent, const char *parent_abs
     return 0;
 }
 
-static int write_sparse(vk_dev *dev, struct vhd_footer *f, uint32_t block_size, const struct loc_plan *plan,
+static int write_sparse(vk_dev *dev, struct vhd_footer *f, uint32_t block_size, const struct vhd_loc_plan *plan,
                         int nloc, struct vhd_header *h, vk_error *err)
 {
     uint64_t vsize = vhd_virtual_size(f);
@@ -327,7 +322,7 @@ int vk_vhd_create(const char *path, const struct vk_vhd_create_opts *o, struct v
         return vk_fail(err, VK_E_USAGE, path, VK_NO_OFFSET, "path too long");
 
     vk_vhd *parent = NULL;
-    struct loc_plan *plan = NULL;
+    struct vhd_loc_plan *plan = NULL;
     struct vhd_header *h = calloc(1, sizeof *h);
     struct vhd_footer f;
     if (!h)
@@ -349,7 +344,7 @@ int vk_vhd_create(const char *path, const struct vk_vhd_create_opts *o, struct v
         if (!rc)
             size = parent->virtual_size;
         if (!rc)
-            rc = plan_parent(path, parent, parent_abs, h, plan, err);
+            rc = vhd_plan_parent(path, parent, parent_abs, h, plan, err);
     }
     if (!rc)
         rc = init_footer(&f, o, size, path, err);

@@ -95,4 +95,17 @@ int vhd_extent(vk_vhd *vhd, uint64_t off, uint64_t len, vk_extent *out, vk_error
 int vhd_write_bat_entry(vk_vhd *vhd, uint32_t blk, uint32_t value, vk_error *err);
 int vhd_write(vk_vhd *vhd, const uint8_t *buf, size_t len, uint64_t off, vk_error *err);
 
+/* create.c (also used by reparent and resize in lib/vhd/chain_edit.c) */
+/* A parent locator to write: platform code and the path in the form that code takes. */
+struct vhd_loc_plan {
+    uint32_t code;
+    char path[4096];
+};
+/* Parent fields of a differencing header for `parent` at absolute path `parent_abs` (UUID, modification time,
+ * Unicode name) and the W2ku, W2ru and MacX locator paths as seen from `child`'s folder. */
+int vhd_plan_parent(const char *child, vk_vhd *parent, const char *parent_abs, struct vhd_header *h,
+                    struct vhd_loc_plan plan[3], vk_error *err);
+/* Current size and geometry for a requested size (CHS creators: the smallest geometry holding it). */
+int vhd_size_footer(struct vhd_footer *f, uint64_t want, const char *path, vk_error *err);
+
 #endif
