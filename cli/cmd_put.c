@@ -186,6 +186,11 @@ static int target_path(struct put *p, const char *host, const char *dest, bool p
     size_t b = hl;
     while (b && host[b - 1] != '/')
         b--;
+    /* "DIR/." copies the content of DIR, as cp -r does. */
+    if (hl - b == 1 && host[b] == '.') {
+        *out = d;
+        return 0;
+    }
     size_t n = strlen(d) + (hl - b) + 2;
     *out = malloc(n);
     if (!*out) {

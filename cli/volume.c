@@ -57,6 +57,9 @@ int vol_open(struct ctx *c, const char *image, bool rw, struct vol *v)
     vk_part_table t;
     if (vk_part_read(v->disk, &t, &err))
         return fail(v, &err);
+    /* Say what the table reader had to work around (a primary GPT with a bad CRC, ...). */
+    for (unsigned i = 0; i < t.nwarn && i < VK_PART_WARN_MAX; i++)
+        fprintf(stderr, "vhdkit: %s: %s\n", image, t.warnings[i]);
     const vk_part *p = vk_part_find(&t, v->part);
     v->part_off = p ? p->start_off : 0;
     vk_part_table_free(&t);
