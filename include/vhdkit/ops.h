@@ -352,6 +352,37 @@ struct vk_align_report {
  * read-only. `target` 0 means VK_ALIGN_DEFAULT_TO; it must be a multiple of 4096. */
 VK_API int vk_align_scan(const char *path, uint64_t target, struct vk_align_report *rep, vk_error *err);
 
+enum vk_align_flags {
+    VK_ALIGN_DRY_RUN = 1u << 0,    /* plan and report only; nothing is written */
+};
+
+struct vk_align_opts {
+    unsigned flags;                /* vk_align_flags */
+    uint64_t target;               /* boundary, 0 = VK_ALIGN_DEFAULT_TO */
+    const char *output;            /* NULL: in place (fixed, dynamic, raw); else a new image (must not exist) */
+};
+
+struct vk_align_result {
+    struct vk_align_report before; /* the scan, with new_start_off set for each partition */
+    unsigned moved;                /* partitions moved (or to move, dry run) */
+    uint64_t bytes_moved;          /* partition bytes copied */
+    uint64_t old_disk_size, new_disk_size; /* the disk grows when the last partition no longer fits */
+    int resumed;                   /* in place: an interrupted run was finished from its journal */
+    unsigned boot_sectors;         /* NTFS boot sectors (and backups) whose hidden-sectors field was set */
+    unsigned mounted_devices;      /* SYSTEM\MountedDevices values pointed at the new offsets */
+    unsigned bcd_elements;         /* BCD device elements pointed at the new offsets */
+    double seconds;
+};
+
+/* Moves every partition that does not start on the boundary up to the next one (and those it then overlaps),
+ * and fixes what remembers the old place: MBR/EBR entries (LBA and CHS) or GPT entries and both headers, the NTFS
+ * boot sector's hidden sectors (and its backup), SYSTEM\MountedDevices and BCD device elements. In place, data
+ * moves from the end of each partition backwards with progress in IMAGE.align-journal, so a run stopped at any
+ * write is finished by running it again; the tables switch only after all data is copied. Differencing images
+ * need `output`. */
+VK_API int vk_align_fix(const char *path, const struct vk_align_opts *opts, struct vk_align_result *res,
+                        vk_error *err);
+
 #ifdef __cplusplus
 }
 #endif
