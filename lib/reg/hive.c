@@ -80,7 +80,7 @@ static int make_tmp(vk_reg_hive *h, const uint8_t *data, size_t len, vk_error *e
         h->tmp_path[0] = 0;
         return vk_fail_errno(err, VK_E_IO, e, dir, VK_NO_OFFSET, "cannot create a temporary hive file");
     }
-    if (write_all(fd, data, len) < 0 || fsync(fd) < 0) {
+    if (write_all(fd, data, len) < 0) {
         int e = errno;
         close(fd);
         return vk_fail_errno(err, VK_E_IO, e, h->tmp_path, VK_NO_OFFSET, "cannot write the temporary hive file");

@@ -128,14 +128,14 @@ static int current_control_set(vk_reg_hive *h, char *buf, size_t cap, vk_error *
     return 0;
 }
 
-static int walk(vk_reg_hive *h, const char *subkey, bool create, vk_reg_key *out, vk_error *err)
+static int walk_from(vk_reg_hive *h, vk_reg_key start, const char *subkey, bool create, vk_reg_key *out, vk_error *err)
 {
     if (strlen(subkey) >= VK_REG_PATH_MAX)
         return vk_fail(err, VK_E_USAGE, NULL, VK_NO_OFFSET, "key path too long");
     char path[VK_REG_PATH_MAX];
     snprintf(path, sizeof path, "%s", subkey);
-    vk_reg_key node = vk_reg_key_root(h);
-    bool first = true;
+    vk_reg_key node = start;
+    bool first = start == vk_reg_key_root(h);
     char *save = NULL;
     for (char *comp = strtok_r(path, "\\", &save); comp; comp = strtok_r(NULL, "\\", &save), first = false) {
         if (strlen(comp) > 255)
@@ -170,6 +170,17 @@ static int walk(vk_reg_hive *h, const char *subkey, bool create, vk_reg_key *out
     }
     *out = node;
     return 0;
+}
+
+static int walk(vk_reg_hive *h, const char *subkey, bool create, vk_reg_key *out, vk_error *err)
+{
+    return walk_from(h, vk_reg_key_root(h), subkey, create, out, err);
+}
+
+int reg_key_create_below(vk_reg_hive *h, vk_reg_key start, const char *rel, vk_reg_key *out, vk_error *err)
+{
+    int rc = reg_check_writable(h, err);
+    return rc < 0 ? rc : walk_from(h, start, rel, true, out, err);
 }
 
 int vk_reg_key_find(vk_reg_hive *h, const char *subkey, vk_reg_key *out, vk_error *err)

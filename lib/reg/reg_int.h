@@ -61,6 +61,8 @@ struct reg_child {
 };
 int reg_children(vk_reg_hive *h, vk_reg_key key, struct reg_child **out, size_t *count, vk_error *err);
 void reg_children_free(struct reg_child *kids, size_t n);
+/* Find or create `rel` below `start` (import walks from the previous key instead of the root). */
+int reg_key_create_below(vk_reg_hive *h, vk_reg_key start, const char *rel, vk_reg_key *out, vk_error *err);
 /* Record a failure of a hivex call from its errno. */
 int reg_hx_fail(vk_error *err, const char *what, const char *name);
 /* Replace all values of `key` with `vals` in one hivex call (marks the hive broken when it fails). */

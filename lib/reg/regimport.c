@@ -354,11 +354,12 @@ static int parse(struct parser *p, char *text)
         int first = line;
         joined.n = 0;
         rb_str(&joined, s);
-        while (joined.n && !joined.oom) {
+        bool hex = strstr(s, "=hex") || strstr(s, "= hex");
+        while (hex && joined.n && !joined.oom) {
             size_t e = joined.n;
             while (e && (joined.p[e - 1] == ' ' || joined.p[e - 1] == '\t'))
                 e--;
-            if (!e || joined.p[e - 1] != '\\' || !save || !strstr(joined.p, "=hex"))
+            if (!e || joined.p[e - 1] != '\\' || !save)
                 break;
             joined.n = e - 1;
             char *nl = save;
@@ -382,18 +383,29 @@ static int parse(struct parser *p, char *text)
 /* Apply the values of one [key] section at once: one hivex call per section. */
 static int apply(vk_reg_hive *h, struct op *ops, size_t n, vk_error *err)
 {
+    /* Files list keys depth-first, so most keys sit just below the previous one: walk from there. */
+    const char *prev = NULL;
+    vk_reg_key prev_key = 0;
     for (size_t i = 0; i < n;) {
         struct op *o = &ops[i++];
         if (o->kind == OP_DELKEY) {
+            prev = NULL;
             int rc = vk_reg_key_delete(h, o->path, err);
             if (rc < 0 && rc != VK_E_NOTFOUND)
                 return rc;
             continue;
         }
         vk_reg_key key;
-        int rc = vk_reg_key_create(h, o->path, &key, err);
+        size_t pl = prev ? strlen(prev) : 0;
+        int rc;
+        if (prev && pl && !strncmp(o->path, prev, pl) && o->path[pl] == '\\')
+            rc = reg_key_create_below(h, prev_key, o->path + pl + 1, &key, err);
+        else
+            rc = vk_reg_key_create(h, o->path, &key, err);
         if (rc < 0)
             return rc;
+        prev = o->path;
+        prev_key = key;
         if (i == n || (ops[i].kind != OP_SET && ops[i].kind != OP_DELVAL))
             continue;
         vk_reg_value *vals;

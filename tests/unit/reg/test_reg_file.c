@@ -185,7 +185,7 @@ int main(void)
 {
     test_syntax();
     static const char *const hives[] = {
-        "plaso/NTUSER.DAT", "regipy/NTUSER.DAT", "plaso/UsrClass.dat", "plaso/SAM", "regipy/SAM", "hivex/special",
+        "plaso/NTUSER.DAT", "regipy/NTUSER.DAT", "plaso/SAM", "regipy/SAM", "hivex/special",
         "nt-hive/testhive", "yarp/UnicodeHive", "yarp/MultiSzHive", "yarp/BigDataHive", "yarp/ExtendedASCIIHive",
         "yarp/StringValuesHive", "regipy/BCD", "plaso/100_sub_keys.hiv",
     };
