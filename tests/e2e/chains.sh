@@ -113,3 +113,50 @@ while [ "$i" -lt "${n:-0}" ]; do
     i=$((i + 1))
 done
 is "$bad" 0 "reparent: a stop at every write point leaves a chain that reads the same"
+
+# rebase onto an unrelated parent and onto an updated copy of the base: the raw view stays byte for byte
+chain "$T/b1"
+want=$(raw "$T/b1/top.vhd")
+vk create "$T/b1/other.vhd" 32M >/dev/null
+pattern "$T/po" 5000000
+vk write "$T/b1/other.vhd" --offset 123456 <"$T/po"
+check "rebase onto an unrelated parent" vk rebase "$T/b1/top.vhd" "$T/b1/other.vhd"
+is "$(raw "$T/b1/top.vhd")" "$want" "rebase (unrelated): vhdkit raw view unchanged"
+is "$("$VHDI_CAT" "$T/b1/top.vhd" "$T/b1/other.vhd" | sum /dev/stdin)" "$want" "rebase (unrelated): libvhdi reads the same"
+is "$(status vk check "$T/b1/top.vhd")" 0 "rebase (unrelated): check is clean"
+
+chain "$T/b2"
+want=$(raw "$T/b2/top.vhd")
+vk convert "$T/b2/mid.vhd" "$T/b2/newbase.vhd" >/dev/null
+pattern "$T/pu" 4096
+vk write "$T/b2/newbase.vhd" --offset 30M <"$T/pu"
+vk rebase --json "$T/b2/top.vhd" "$T/b2/newbase.vhd" >"$T/rb.json"
+is "$?" 0 "rebase onto an updated copy of the flattened parent"
+is "$(raw "$T/b2/top.vhd")" "$want" "rebase (updated copy): raw view unchanged"
+is "$("$VHDI_CAT" "$T/b2/top.vhd" "$T/b2/newbase.vhd" | sum /dev/stdin)" "$want" "rebase (updated copy): libvhdi agrees"
+[ "$(json_get "$T/rb.json" bytes_copied)" -le 8192 ] && ok "rebase (updated copy): only the changed unit copied" \
+    || not_ok "rebase copied $(json_get "$T/rb.json" bytes_copied) bytes"
+vk convert "$T/b2/top.vhd" "$T/b2/flat.vhd" >/dev/null
+vk rebase --json "$T/b2/top.vhd" "$T/b2/flat.vhd" >"$T/rb.json"
+is "$(json_get "$T/rb.json" bytes_copied)" 0 "rebase onto its own flattened copy: nothing to copy"
+[ "$(json_get "$T/rb.json" bytes_dropped)" -ge 180000 ] && ok "rebase onto its flattened copy: held sectors dropped" \
+    || not_ok "rebase dropped $(json_get "$T/rb.json" bytes_dropped) bytes"
+is "$(raw "$T/b2/top.vhd")" "$want" "rebase onto its flattened copy: raw view unchanged"
+
+# crash at sampled write points of rebase: the child reads the same whichever parent it names
+chain "$T/b3"
+want=$(raw "$T/b3/top.vhd")
+vk create "$T/b3/other.vhd" 32M >/dev/null
+vk write "$T/b3/other.vhd" --offset 1000000 <"$T/po"
+cp "$T/b3/top.vhd" "$T/b3/top.orig"
+n=$(VHDKIT_TEST_FAULT=count "$VHDKIT" rebase "$T/b3/top.vhd" "$T/b3/other.vhd" 2>&1 >/dev/null | sed -n 's/vhdkit-test-writes: //p')
+[ "${n:-0}" -gt 0 ] && ok "rebase has $n write points" || not_ok "rebase has write points"
+bad=0
+i=0
+while [ "$i" -lt "${n:-0}" ]; do
+    cp "$T/b3/top.orig" "$T/b3/top.vhd"
+    VHDKIT_TEST_FAULT=stop:$i "$VHDKIT" rebase "$T/b3/top.vhd" "$T/b3/other.vhd" >/dev/null 2>&1
+    [ "$(raw "$T/b3/top.vhd")" = "$want" ] || { bad=$((bad + 1)); echo "# rebase stop:$i changed the view"; }
+    i=$((i + 1 + i / 4))
+done
+is "$bad" 0 "rebase: a stop at sampled write points leaves the view intact"
