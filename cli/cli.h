@@ -152,6 +152,12 @@ struct out;
 void out_dirent(struct out *o, const char *path, const vk_ntfs_dirent *e);
 /* created, modified, accessed, mft_modified. */
 void out_times(struct out *o, const vk_ntfs_times *t);
+/* info: the partition table with alignment and each NTFS volume's state (info_parts.c); block_size 0 when the
+ * image has no VHD blocks. */
+void print_partitions(struct out *o, vk_dev *disk, uint32_t block_size);
+/* dump --mbr --gpt --boot (dump_parts.c): the tables and NTFS boot sectors of the virtual disk, every field with its
+ * offset, raw hex and meaning. Returns the exit status. */
+int cmd_dump_parts(struct ctx *c);
 /* ISO 8601 UTC with 7 decimals (NTFS keeps 100 ns): "2024-05-01T12:00:00.1234567Z". */
 void format_ntfs_time(int64_t ns, char out[40]);
 

@@ -21,6 +21,10 @@ const struct opt opts_dump[] = {
     {"bat", 0, NULL, "allocated BAT entries"},
     {"all", 'a', NULL, "with --bat: every entry, unallocated ones too"},
     {"bitmap", 0, "N", "the sector bitmap of block N"},
+    {"mbr", 0, NULL, "inside the disk: the MBR and the EBR chain (instead of the VHD structures)"},
+    {"gpt", 0, NULL, "inside the disk: the GPT headers and used entries"},
+    {"boot", 0, NULL, "inside the disk: NTFS boot sectors (all, or the --part one)"},
+    OPT_PART,
     {NULL, 0, NULL, NULL},
 };
 
@@ -369,6 +373,8 @@ static int dump_bitmap(struct out *o, struct img *im, uint64_t block, vk_error *
 
 int cmd_dump(struct ctx *c)
 {
+    if (arg_has(&c->args, "mbr") || arg_has(&c->args, "gpt") || arg_has(&c->args, "boot"))
+        return cmd_dump_parts(c);
     struct img im = {.path = c->args.pos[0]};
     vk_error err = {0};
     if (vk_dev_open_file(im.path, 0, &im.f, &err))

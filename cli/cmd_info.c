@@ -144,6 +144,7 @@ static int info_raw(struct out *o, const char *path, vk_dev *dev)
     out_str(o, "type", "raw");
     out_bytes(o, "virtual_size", dev->size);
     out_bytes(o, "file_size", dev->size);
+    print_partitions(o, dev, 0);
     out_end(o);
     return 0;
 }
@@ -204,7 +205,7 @@ int cmd_info(struct ctx *c)
         out_str(&o, "parent_timestamp", ts);
         print_chain(&o, vhd, &in);
     }
-    /* Partitions and filesystems (part/ and ntfs/ layers) are listed here once those layers land, from `dev`. */
+    print_partitions(&o, dev, in.type != VK_VHD_FIXED ? in.block_size : 0);
     out_end(&o);
     vk_dev_close(dev);
     return 0;

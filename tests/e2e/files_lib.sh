@@ -90,3 +90,12 @@ vk_list() {
 for e in json.load(sys.stdin)["entries"]:
     print(e["type"], e["path"], e["size"])' | sort
 }
+
+# jget FILE KEY.PATH: a value from a JSON file by its full path (list indexes as numbers); booleans as true/false
+jget() {
+    python3 -c 'import json,sys
+v=json.load(open(sys.argv[1]))
+for k in sys.argv[2].split("."):
+    v = v[int(k)] if isinstance(v, list) else v[k]
+print(json.dumps(v) if isinstance(v,(dict,list,bool)) else v)' "$1" "$2"
+}
