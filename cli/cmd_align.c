@@ -9,6 +9,9 @@
 
 const struct opt opts_align[] = {
     {"to", 't', "B", "the boundary: 1M (default), 2M or any multiple of 4096 bytes"},
+    {"fix", 0, NULL, "move every misaligned partition to the next boundary and fix what remembers the old place"},
+    {"output", 'o', "OUT", "with --fix: write a new image OUT instead of moving in place"},
+    {"dry-run", 'n', NULL, "with --fix: show what would move, write nothing"},
     {NULL, 0, NULL, NULL},
 };
 
@@ -92,6 +95,80 @@ static void print_text(const char *path, const struct vk_align_report *r)
         printf("all partitions aligned\n");
 }
 
+static void print_fix(struct out *o, const char *path, const struct vk_align_opts *ao, const struct vk_align_result *r)
+{
+    const struct vk_align_report *b = &r->before;
+    bool dry = ao->flags & VK_ALIGN_DRY_RUN;
+    const char *mode = dry ? "dry-run" : ao->output ? "output" : "in-place";
+    if (o->json) {
+        out_begin(o);
+        out_str(o, "image", path);
+        out_str(o, "mode", mode);
+        if (ao->output)
+            out_str(o, "output", ao->output);
+        out_u64(o, "boundary", b->target);
+        out_bool(o, "resumed", r->resumed);
+        out_array(o, "partitions");
+        for (unsigned i = 0; i < b->count; i++) {
+            out_object(o, NULL);
+            out_u64(o, "number", b->parts[i].number);
+            out_bool(o, "container", b->parts[i].flags & VK_PART_CONTAINER);
+            out_u64(o, "old_start", b->parts[i].start_off);
+            out_u64(o, "new_start", b->parts[i].new_start_off);
+            out_u64(o, "length", b->parts[i].len);
+            out_bool(o, "moved", b->parts[i].new_start_off != b->parts[i].start_off);
+            out_close(o);
+        }
+        out_close(o);
+        out_u64(o, "moved", r->moved);
+        out_u64(o, "bytes_moved", r->bytes_moved);
+        out_u64(o, "old_disk_size", r->old_disk_size);
+        out_u64(o, "new_disk_size", r->new_disk_size);
+        out_u64(o, "boot_sectors", r->boot_sectors);
+        out_u64(o, "mounted_devices", r->mounted_devices);
+        out_u64(o, "bcd_elements", r->bcd_elements);
+        out_u64(o, "milliseconds", (uint64_t)(r->seconds * 1000 + 0.5));
+        out_end(o);
+        return;
+    }
+    printf("%s: %s%s%s%s\n", path, dry ? "dry run" : r->moved ? "aligned" : "nothing to move",
+           ao->output ? " into " : "", ao->output ? ao->output : "", r->resumed ? " (resumed an interrupted run)" : "");
+    for (unsigned i = 0; i < b->count; i++) {
+        const struct vk_align_part *p = &b->parts[i];
+        if (p->new_start_off == p->start_off && !(p->flags & VK_PART_CONTAINER))
+            continue;
+        printf("  partition %u%s: LBA %llu -> %llu\n", p->number, p->flags & VK_PART_CONTAINER ? " (extended)" : "",
+               (unsigned long long)(p->start_off / VK_SECTOR_SIZE), (unsigned long long)(p->new_start_off / VK_SECTOR_SIZE));
+    }
+    if (r->new_disk_size != r->old_disk_size)
+        printf("  disk grows from %llu to %llu bytes\n", (unsigned long long)r->old_disk_size,
+               (unsigned long long)r->new_disk_size);
+    if (!dry)
+        printf("  %u NTFS boot sectors, %u MountedDevices values, %u BCD elements updated; %.2f s\n", r->boot_sectors,
+               r->mounted_devices, r->bcd_elements, r->seconds);
+}
+
+static int cmd_fix(struct ctx *c, uint64_t to)
+{
+    struct vk_align_opts ao = {.target = to, .output = arg_str(&c->args, "output")};
+    if (arg_has(&c->args, "dry-run"))
+        ao.flags |= VK_ALIGN_DRY_RUN;
+    struct vk_align_result *r = calloc(1, sizeof *r);
+    if (!r)
+        return usage_error(NULL, "out of memory");
+    vk_error err = {0};
+    int rc = vk_align_fix(c->args.pos[0], &ao, r, &err);
+    if (!rc) {
+        struct out o;
+        out_init(&o, stdout, c->json);
+        print_fix(&o, c->args.pos[0], &ao, r);
+    } else {
+        rc = report_error(&err);
+    }
+    free(r);
+    return rc;
+}
+
 int cmd_align(struct ctx *c)
 {
     uint64_t to = VK_ALIGN_DEFAULT_TO;
@@ -100,6 +177,10 @@ int cmd_align(struct ctx *c)
         return rc;
     if (!to || to % 4096)
         return usage_error("align", "--to must be a multiple of 4096 bytes");
+    if (arg_has(&c->args, "fix"))
+        return cmd_fix(c, to);
+    if (arg_has(&c->args, "output") || arg_has(&c->args, "dry-run"))
+        return usage_error("align", "-o and --dry-run go with --fix");
     struct vk_align_report *r = calloc(1, sizeof *r);
     if (!r)
         return usage_error(NULL, "out of memory");

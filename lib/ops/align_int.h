@@ -30,4 +30,30 @@ uint64_t align_split_count(uint64_t off, uint64_t size, uint64_t n, uint64_t uni
 int align_scan_dev(vk_dev *disk, vk_vhd *vhd, uint64_t target, const vk_part_table *t, struct vk_align_report *rep,
                    vk_error *err);
 
+/* The move plan: the old table (type_name cleared, so it can be stored in the journal as bytes) and where each
+ * partition goes. Logical partitions get a freshly built EBR chain at ebr_lba. */
+struct align_plan {
+    uint32_t magic;                /* ALIGN_PLAN_MAGIC */
+    uint32_t size;                 /* sizeof(struct align_plan): a journal from another build is refused */
+    int scheme;
+    uint32_t disk_signature;
+    uint8_t disk_guid[16];
+    uint64_t target_sec;
+    uint64_t old_size, new_size;   /* bytes */
+    unsigned n;
+    vk_part parts[VK_ALIGN_MAX_PARTS]; /* by table order */
+    uint64_t new_lba[VK_ALIGN_MAX_PARTS];
+    uint64_t new_nsec[VK_ALIGN_MAX_PARTS]; /* = nsec, except an extended container that grows */
+    uint64_t ebr_lba[VK_ALIGN_MAX_PARTS];  /* logicals: their EBR in the new chain */
+    unsigned order[VK_ALIGN_MAX_PARTS];    /* moved partitions, highest start first (the safe copy order) */
+    unsigned nmoves;
+};
+#define ALIGN_PLAN_MAGIC 0x414c4e50u
+
+/* align_plan.c: the new layout (partitions only move up). */
+int align_plan_make(const vk_part_table *t, uint64_t disk_size, uint64_t target, struct align_plan *p, vk_error *err);
+/* align_patch.c: idempotent rewrites after the data moved: NTFS hidden sectors, MBR/EBR or GPT. */
+int align_patch_boot(vk_dev *disk, const struct align_plan *p, unsigned *count, vk_error *err);
+int align_patch_tables(vk_dev *disk, const struct align_plan *p, vk_error *err);
+
 #endif

@@ -1,0 +1,335 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* align --fix: move misaligned partitions up to the boundary, in place (journaled, resumable) or into a new image,
+ * then patch what remembers the old place (align_patch.c). */
+#include "ops/align_journal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#define CHUNK_MAX (8u << 20)
+
+static double now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static int all_zero(const uint8_t *b, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (b[i])
+            return 0;
+    return 1;
+}
+
+/* 1 when [off, off+len) of dev reads as zero without being read (unallocated, hole, unwritten). */
+static int reads_zero(vk_dev *dev, uint64_t off, uint64_t len, vk_error *err)
+{
+    vk_extent e;
+    int rc = vk_dev_extent(dev, off, len, &e, err);
+    if (rc)
+        return rc;
+    return (e.kind == VK_EXTENT_ZERO || e.kind == VK_EXTENT_UNALLOC) && e.len >= len;
+}
+
+/* Copies one piece; `fresh`: the destination is a new image that reads as zero everywhere. */
+static int copy_piece(vk_dev *src, vk_dev *dst, uint64_t from, uint64_t to, size_t n, int fresh, uint8_t *buf,
+                      uint64_t *written, vk_error *err)
+{
+    int z = reads_zero(src, from, n, err);
+    if (z < 0)
+        return z;
+    if (z)
+        memset(buf, 0, n);
+    else if ((z = vk_dev_read(src, buf, n, from, err)))
+        return z;
+    if (all_zero(buf, n)) {
+        if (fresh)
+            return 0;
+        int dz = reads_zero(dst, to, n, err);
+        if (dz)
+            return dz < 0 ? dz : 0;
+    }
+    *written += n;
+    return vk_dev_write(dst, buf, n, to, err);
+}
+
+/* Copies [from, from+len) to `to` from its end backwards, in pieces of `chunk`; `done` bytes at the end are
+ * already copied. After each piece, `step_done` (may be NULL) records progress. */
+static int copy_back(vk_dev *src, vk_dev *dst, uint64_t from, uint64_t to, uint64_t len, uint64_t done, size_t chunk,
+                     int fresh, uint8_t *buf, struct align_journal *j, uint32_t step, uint64_t *written, vk_error *err)
+{
+    while (done < len) {
+        uint64_t end = len - done;
+        size_t n = end < chunk ? (size_t)end : chunk;
+        int rc = copy_piece(src, dst, from + end - n, to + end - n, n, fresh, buf, written, err);
+        if (rc)
+            return rc;
+        done += n;
+        /* The data must be on disk before the journal says so: the next piece overwrites this one's source. */
+        if (j && ((rc = vk_dev_flush(dst, err)) || (rc = align_journal_update(j, ALIGN_PHASE_COPY, step, done, err))))
+            return rc;
+    }
+    return 0;
+}
+
+static uint64_t shift_of(const struct align_plan *p, unsigned i)
+{
+    return (p->new_lba[i] - p->parts[i].start_lba) * VK_SECTOR_SIZE;
+}
+
+/* The in-place piece size: at most the shift, so a piece never overwrites its own source and redoing it after a
+ * crash reads what it read the first time. */
+static size_t chunk_for(uint64_t shift)
+{
+    return shift < CHUNK_MAX ? (size_t)shift : CHUNK_MAX;
+}
+
+static int finish_patches(vk_dev *disk, const struct align_plan *p, struct vk_align_result *res, vk_error *err)
+{
+    int rc = align_patch_boot(disk, p, &res->boot_sectors, err);
+    if (!rc)
+        rc = vk_dev_flush(disk, err);
+    if (!rc)
+        rc = align_patch_tables(disk, p, err);
+    if (!rc)
+        rc = vk_dev_flush(disk, err);
+    return rc;
+}
+
+static int fix_in_place(const char *path, vk_dev *disk, vk_vhd *vhd, struct align_plan *p, struct align_journal *j,
+                        struct vk_align_result *res, vk_error *err)
+{
+    int rc = 0;
+    if (p->new_size > disk->size) {
+        if (vhd)
+            return vk_fail(err, VK_E_UNSUPPORTED, path, VK_NO_OFFSET,
+                           "the disk must grow by %llu bytes for the last partition to fit: use -o OUT",
+                           (unsigned long long)(p->new_size - disk->size));
+        if ((rc = vk_dev_set_size(disk, p->new_size, err)))
+            return rc;
+    }
+    if (!j->found && (rc = align_journal_create(path, p, j, err)))
+        return rc;
+    uint8_t *buf = malloc(CHUNK_MAX);
+    if (!buf)
+        return vk_fail(err, VK_E_NOMEM, path, VK_NO_OFFSET, NULL);
+    if (j->pr.phase == ALIGN_PHASE_COPY) {
+        for (uint32_t k = j->pr.step; k < p->nmoves && !rc; k++) {
+            unsigned i = p->order[k];
+            uint64_t len = p->parts[i].len, done = k == j->pr.step ? j->pr.done : 0;
+            if (done > len) {
+                rc = vk_fail(err, VK_E_CORRUPT, j->path, 0, "journal progress past the partition end");
+                break;
+            }
+            res->bytes_moved += len - done;
+            rc = copy_back(disk, disk, p->parts[i].start_off, p->new_lba[i] * VK_SECTOR_SIZE, len, done,
+                           chunk_for(shift_of(p, i)), 0, buf, j, k, &(uint64_t){0}, err);
+        }
+        if (!rc)
+            rc = align_journal_update(j, ALIGN_PHASE_PATCH, 0, 0, err);
+    }
+    free(buf);
+    if (!rc)
+        rc = finish_patches(disk, p, res, err);
+    if (!rc)
+        rc = align_journal_finish(j, err);
+    return rc;
+}
+
+static int sync_dir(const char *path, vk_error *err)
+{
+    char *copy = strdup(path);
+    if (!copy)
+        return vk_fail(err, VK_E_NOMEM, path, VK_NO_OFFSET, NULL);
+    int fd = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    int rc = 0;
+    if (fd < 0 || fsync(fd) < 0)
+        rc = vk_fail_errno(err, VK_E_IO, errno, path, VK_NO_OFFSET, "cannot sync the folder after renaming");
+    if (fd >= 0)
+        close(fd);
+    free(copy);
+    return rc;
+}
+
+/* Copies everything outside the moved partitions at the same offsets, then the moved ones at their new places. */
+static int copy_all(vk_dev *src, vk_dev *dst, const struct align_plan *p, struct vk_align_result *res, vk_error *err)
+{
+    uint8_t *buf = malloc(CHUNK_MAX);
+    if (!buf)
+        return vk_fail(err, VK_E_NOMEM, src->name, VK_NO_OFFSET, NULL);
+    uint64_t w = 0;
+    int rc = 0;
+    uint64_t pos = 0;
+    while (pos < src->size && !rc) {
+        /* The next moved partition starting at or after pos (they do not overlap). */
+        uint64_t next = src->size, skip = 0;
+        for (unsigned k = 0; k < p->nmoves; k++) {
+            const vk_part *q = &p->parts[p->order[k]];
+            if (q->start_off >= pos && q->start_off < next) {
+                next = q->start_off;
+                skip = q->len;
+            }
+        }
+        rc = copy_back(src, dst, pos, pos, next - pos, 0, CHUNK_MAX, 1, buf, NULL, 0, &w, err);
+        pos = next + skip;
+    }
+    for (unsigned k = 0; k < p->nmoves && !rc; k++) {
+        unsigned i = p->order[k];
+        res->bytes_moved += p->parts[i].len;
+        rc = copy_back(src, dst, p->parts[i].start_off, p->new_lba[i] * VK_SECTOR_SIZE, p->parts[i].len, 0, CHUNK_MAX,
+                       1, buf, NULL, 0, &w, err);
+    }
+    free(buf);
+    return rc;
+}
+
+static int fix_to_output(vk_dev *src, vk_vhd *svhd, const struct align_plan *p, const char *out,
+                         struct vk_align_result *res, vk_error *err)
+{
+    struct stat st;
+    if (lstat(out, &st) == 0)
+        return vk_fail(err, VK_E_EXISTS, out, VK_NO_OFFSET, "the output exists; choose a new name or remove it");
+    char tmp[4200];
+    if ((size_t)snprintf(tmp, sizeof tmp, "%s.tmp", out) >= sizeof tmp)
+        return vk_fail(err, VK_E_USAGE, out, VK_NO_OFFSET, "path too long");
+    if (lstat(tmp, &st) == 0)
+        return vk_fail(err, VK_E_EXISTS, tmp, VK_NO_OFFSET, "a temporary file from an earlier run is in the way");
+    vk_dev *dst = NULL;
+    vk_vhd *dvhd = NULL;
+    int rc;
+    if (!svhd) {
+        rc = vk_dev_open_file(tmp, VK_FILE_RDWR | VK_FILE_CREATE, &dst, err);
+        if (!rc)
+            rc = vk_dev_set_size(dst, p->new_size, err);
+    } else {
+        struct vk_vhd_info info;
+        if ((rc = vk_vhd_get_info(svhd, &info)))
+            return vk_fail(err, rc, src->name, VK_NO_OFFSET, "cannot read the image information");
+        struct vk_vhd_create_opts co = {
+            .type = info.type == VK_VHD_FIXED ? VK_VHD_FIXED : VK_VHD_DYNAMIC,
+            .size = p->new_size,
+            .block_size = info.type == VK_VHD_FIXED ? 0 : info.block_size,
+        };
+        struct vk_vhd_create_result cr;
+        rc = vk_vhd_create(tmp, &co, &cr, err);
+        if (!rc)
+            rc = vk_vhd_open(tmp, &(struct vk_vhd_open_opts){.flags = VK_VHD_RDWR | VK_VHD_BULK}, &dvhd, err);
+        if (!rc)
+            dst = vk_vhd_dev(dvhd);
+    }
+    if (!rc && dst->size < p->new_size)
+        rc = vk_fail(err, VK_E_UNSUPPORTED, tmp, VK_NO_OFFSET, "the new image is smaller than the plan needs");
+    if (!rc)
+        rc = copy_all(src, dst, p, res, err);
+    if (!rc)
+        rc = finish_patches(dst, p, res, err);
+    if (dvhd) {
+        if (!rc)
+            rc = vk_vhd_flush(dvhd, err);
+        vk_vhd_close(dvhd);
+    } else if (dst) {
+        if (!rc)
+            rc = vk_dev_flush(dst, err);
+        vk_dev_close(dst);
+    }
+    if (!rc && rename(tmp, out) < 0)
+        rc = vk_fail_errno(err, VK_E_IO, errno, out, VK_NO_OFFSET, "cannot rename %s into place", tmp);
+    if (!rc)
+        return sync_dir(out, err);
+    unlink(tmp);
+    return rc;
+}
+
+static void report_plan(const struct align_plan *p, struct vk_align_result *res)
+{
+    res->moved = p->nmoves;
+    res->old_disk_size = p->old_size;
+    res->new_disk_size = p->new_size;
+    for (unsigned i = 0; i < p->n; i++)
+        for (unsigned k = 0; k < res->before.count; k++)
+            if (res->before.parts[k].number == p->parts[i].number)
+                res->before.parts[k].new_start_off = p->new_lba[i] * VK_SECTOR_SIZE;
+}
+
+int vk_align_fix(const char *path, const struct vk_align_opts *opts, struct vk_align_result *res, vk_error *err)
+{
+    double t0 = now();
+    memset(res, 0, sizeof *res);
+    uint64_t target = opts->target ? opts->target : VK_ALIGN_DEFAULT_TO;
+    if (target % 4096)
+        return vk_fail(err, VK_E_USAGE, path, VK_NO_OFFSET, "the boundary %llu is not a multiple of 4096",
+                       (unsigned long long)target);
+    int in_place = !opts->output && !(opts->flags & VK_ALIGN_DRY_RUN);
+    struct vk_vhd_open_opts oo = {.flags = in_place ? VK_VHD_RDWR : 0};
+    vk_dev *disk;
+    vk_vhd *vhd;
+    int rc = vk_image_open(path, &oo, &disk, &vhd, err);
+    if (rc)
+        return rc;
+    struct align_plan *p = calloc(1, sizeof *p);
+    struct align_journal j = {0};
+    if (!p) {
+        vk_dev_close(disk);
+        return vk_fail(err, VK_E_NOMEM, path, VK_NO_OFFSET, NULL);
+    }
+    struct vk_vhd_info info = {0};
+    if (vhd && (rc = vk_vhd_get_info(vhd, &info)))
+        rc = vk_fail(err, rc, path, VK_NO_OFFSET, "cannot read the image information");
+    if (!rc && in_place && vhd && info.type == VK_VHD_DIFF)
+        rc = vk_fail(err, VK_E_USAGE, path, VK_NO_OFFSET,
+                     "a differencing image is not changed in place (its parent holds most data): use -o OUT");
+    if (!rc && in_place && vhd && info.saved_state)
+        rc = vk_fail(err, VK_E_REFUSED, path, VK_NO_OFFSET, "the image has a saved state: shut the VM down first");
+    /* In place, an earlier interrupted run decides everything: the table on the disk may be half rewritten. */
+    if (!rc && in_place)
+        rc = align_journal_open(path, p, &j, err);
+    if (!rc && !j.found) {
+        vk_part_table t;
+        rc = vk_part_read(disk, &t, err);
+        if (!rc) {
+            rc = align_scan_dev(disk, vhd, target, &t, &res->before, err);
+            if (!rc)
+                rc = align_plan_make(&t, disk->size, target, p, err);
+            vk_part_table_free(&t);
+        }
+    } else if (!rc) {
+        res->resumed = 1;
+        res->before.scheme = p->scheme;
+        res->before.disk_size = p->old_size;
+        res->before.target = p->target_sec * VK_SECTOR_SIZE;
+        res->before.count = p->n;
+        for (unsigned i = 0; i < p->n; i++) {
+            res->before.parts[i].number = p->parts[i].number;
+            res->before.parts[i].flags = p->parts[i].flags;
+            res->before.parts[i].start_off = p->parts[i].start_off;
+            res->before.parts[i].len = p->parts[i].len;
+        }
+    }
+    if (!rc)
+        report_plan(p, res);
+    if (rc || opts->flags & VK_ALIGN_DRY_RUN || (!p->nmoves && !j.found)) {
+        /* nothing to write */
+    } else if (opts->output) {
+        rc = fix_to_output(disk, vhd, p, opts->output, res, err);
+    } else {
+        rc = fix_in_place(path, disk, vhd, p, &j, res, err);
+    }
+    align_journal_close(&j);
+    if (vhd) {
+        int frc = in_place && !rc ? vk_vhd_flush(vhd, err) : 0;
+        rc = rc ? rc : frc;
+    }
+    vk_dev_close(disk);
+    free(p);
+    res->seconds = now() - t0;
+    return rc;
+}

@@ -1,0 +1,174 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* align journal: IMAGE.align-journal holds the plan (written once, with a CRC) and a progress record in two
+ * alternating 512-byte slots (sequence number and CRC each), so a torn progress write leaves the previous one.
+ * It is written through a vk_dev file, so VHDKIT_TEST_FAULT stops count its writes too. */
+#include "ops/align_journal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "core/bytes.h"
+#include "part/layout.h"
+
+#define SLOT_SIZE 512u
+#define PLAN_OFF (2 * SLOT_SIZE)
+static const char slot_magic[8] = "VKALGNJ1";
+
+static void encode_slot(const struct align_progress *pr, uint8_t s[SLOT_SIZE])
+{
+    memset(s, 0, SLOT_SIZE);
+    memcpy(s, slot_magic, 8);
+    put_le64(s + 8, pr->seq);
+    put_le32(s + 16, pr->phase);
+    put_le32(s + 20, pr->step);
+    put_le64(s + 24, pr->done);
+    put_le32(s + 32, part_crc32(s, 32));
+}
+
+static int decode_slot(const uint8_t s[SLOT_SIZE], struct align_progress *pr)
+{
+    if (memcmp(s, slot_magic, 8) || get_le32(s + 32) != part_crc32(s, 32))
+        return 0;
+    pr->seq = get_le64(s + 8);
+    pr->phase = get_le32(s + 16);
+    pr->step = get_le32(s + 20);
+    pr->done = get_le64(s + 24);
+    return 1;
+}
+
+int align_journal_path(const char *image, char *buf, size_t cap, const char *suffix)
+{
+    return (size_t)snprintf(buf, cap, "%s.align-journal%s", image, suffix) >= cap ? -1 : 0;
+}
+
+static int sync_dir_of(const char *path, vk_error *err)
+{
+    char *copy = strdup(path);
+    if (!copy)
+        return vk_fail(err, VK_E_NOMEM, path, VK_NO_OFFSET, NULL);
+    int fd = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    int rc = 0;
+    if (fd < 0 || fsync(fd) < 0)
+        rc = vk_fail_errno(err, VK_E_IO, errno, path, VK_NO_OFFSET, "cannot sync the folder");
+    if (fd >= 0)
+        close(fd);
+    free(copy);
+    return rc;
+}
+
+int align_journal_create(const char *image, const struct align_plan *plan, struct align_journal *j, vk_error *err)
+{
+    char tmp[4200];
+    memset(j, 0, sizeof *j);
+    if (align_journal_path(image, j->path, sizeof j->path, "") || align_journal_path(image, tmp, sizeof tmp, ".tmp"))
+        return vk_fail(err, VK_E_USAGE, image, VK_NO_OFFSET, "path too long");
+    unlink(tmp); /* a journal that never got its name: the image was not touched yet */
+    int rc = vk_dev_open_file(tmp, VK_FILE_RDWR | VK_FILE_CREATE, &j->dev, err);
+    if (rc)
+        return rc;
+    size_t len = sizeof *plan + 4;
+    uint8_t *blob = malloc(len);
+    if (!blob)
+        rc = vk_fail(err, VK_E_NOMEM, tmp, VK_NO_OFFSET, NULL);
+    if (!rc) {
+        memcpy(blob, plan, sizeof *plan);
+        put_le32(blob + sizeof *plan, part_crc32(blob, sizeof *plan));
+        rc = vk_dev_write(j->dev, blob, len, PLAN_OFF, err);
+        free(blob);
+    }
+    j->pr = (struct align_progress){.seq = 1, .phase = ALIGN_PHASE_COPY, .step = 0, .done = 0};
+    uint8_t s[SLOT_SIZE];
+    encode_slot(&j->pr, s);
+    if (!rc)
+        rc = vk_dev_write(j->dev, s, sizeof s, 0, err);
+    if (!rc)
+        rc = vk_dev_flush(j->dev, err);
+    if (!rc && rename(tmp, j->path) < 0)
+        rc = vk_fail_errno(err, VK_E_IO, errno, j->path, VK_NO_OFFSET, "cannot rename the journal into place");
+    if (!rc)
+        rc = sync_dir_of(j->path, err);
+    if (rc) {
+        vk_dev_close(j->dev);
+        j->dev = NULL;
+        unlink(tmp);
+    }
+    return rc;
+}
+
+int align_journal_open(const char *image, struct align_plan *plan, struct align_journal *j, vk_error *err)
+{
+    memset(j, 0, sizeof *j);
+    char tmp[4200];
+    if (align_journal_path(image, j->path, sizeof j->path, "") || align_journal_path(image, tmp, sizeof tmp, ".tmp"))
+        return vk_fail(err, VK_E_USAGE, image, VK_NO_OFFSET, "path too long");
+    unlink(tmp);
+    struct stat st;
+    if (stat(j->path, &st) < 0)
+        return 0;
+    int rc = vk_dev_open_file(j->path, VK_FILE_RDWR, &j->dev, err);
+    if (rc)
+        return rc;
+    size_t len = sizeof *plan + 4;
+    uint8_t *blob = malloc(len);
+    if (!blob)
+        return vk_fail(err, VK_E_NOMEM, j->path, VK_NO_OFFSET, NULL);
+    uint8_t s[2][SLOT_SIZE];
+    rc = j->dev->size < PLAN_OFF + len ? vk_fail(err, VK_E_TRUNCATED, j->path, j->dev->size, "journal is truncated")
+                                         : vk_dev_read(j->dev, s, sizeof s, 0, err);
+    if (!rc)
+        rc = vk_dev_read(j->dev, blob, len, PLAN_OFF, err);
+    if (!rc && (get_le32(blob + sizeof *plan) != part_crc32(blob, sizeof *plan) ||
+                get_le32(blob) != ALIGN_PLAN_MAGIC || get_le32(blob + 4) != sizeof *plan))
+        rc = vk_fail(err, VK_E_CORRUPT, j->path, PLAN_OFF,
+                     "the journal's plan is damaged or from another vhdkit build: the image is half moved");
+    if (!rc)
+        memcpy(plan, blob, sizeof *plan);
+    free(blob);
+    struct align_progress a = {0}, b = {0};
+    int va = !rc && decode_slot(s[0], &a), vb = !rc && decode_slot(s[1], &b);
+    if (!rc && !va && !vb)
+        rc = vk_fail(err, VK_E_CORRUPT, j->path, 0, "both progress records of the journal are damaged");
+    if (rc) {
+        vk_dev_close(j->dev);
+        j->dev = NULL;
+        return rc;
+    }
+    j->pr = va && (!vb || a.seq > b.seq) ? a : b;
+    j->found = 1;
+    if (plan->n > VK_ALIGN_MAX_PARTS || plan->nmoves > plan->n || j->pr.step > plan->nmoves)
+        return vk_fail(err, VK_E_CORRUPT, j->path, PLAN_OFF, "journal plan out of range");
+    return 0;
+}
+
+int align_journal_update(struct align_journal *j, uint32_t phase, uint32_t step, uint64_t done, vk_error *err)
+{
+    j->pr.seq++;
+    j->pr.phase = phase;
+    j->pr.step = step;
+    j->pr.done = done;
+    uint8_t s[SLOT_SIZE];
+    encode_slot(&j->pr, s);
+    int rc = vk_dev_write(j->dev, s, sizeof s, (j->pr.seq % 2) * SLOT_SIZE, err);
+    return rc ? rc : vk_dev_flush(j->dev, err);
+}
+
+int align_journal_finish(struct align_journal *j, vk_error *err)
+{
+    vk_dev_close(j->dev);
+    j->dev = NULL;
+    if (unlink(j->path) < 0 && errno != ENOENT)
+        return vk_fail_errno(err, VK_E_IO, errno, j->path, VK_NO_OFFSET, "cannot remove the journal");
+    return sync_dir_of(j->path, err);
+}
+
+void align_journal_close(struct align_journal *j)
+{
+    vk_dev_close(j->dev);
+    j->dev = NULL;
+}

@@ -1,0 +1,149 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
+# vhdkit align --fix: XP-style vk-gen disks (63) in place (raw, fixed, dynamic) and with -o (also a differencing
+# child); a raw disk with a primary and two logical NTFS partitions (extended container, EBR chain); a GPT disk with
+# nothing to do. After the move: every file's hash equal, fls -r equal, hidden sectors = new start (primary and backup
+# boot sector), mmls agrees, align exits 0, qemu-img and libvhdi read the image.
+. "$(dirname "$0")/lib.sh"
+: "${VKGEN:?VKGEN must name the vk-gen binary}"
+: "${VHDI_CAT:?VHDI_CAT must name tests/peers/vhdi_cat}"
+command -v mkntfs >/dev/null && command -v fls >/dev/null && command -v qemu-img >/dev/null ||
+    skip_all "mkntfs, sleuthkit and qemu-utils are test dependencies"
+
+# files IMAGE [PART]: "path sha256" of every file of the volume
+files() {
+    vk tree --json ${2:+--part $2} "$1" | sed -n 's/^ *"path": "\(.*\)",*$/\1/p' | sort | while IFS= read -r p; do
+        printf "%s %s\n" "$p" "$(vk cat ${2:+--part $2} "$1" "$p" 2>/dev/null | sha256sum | cut -c1-64)"
+    done
+}
+# lba IMAGE N: start LBA of partition N from mmls on a raw export
+# (mmls numbers table slots "T:E"; the N-th NTFS row in disk order is partition N's here: primaries 1, logicals 5, 6)
+lba() {
+    k=$2
+    [ "$k" -ge 5 ] && k=$((k - 3))
+    mmls -B "$1" | awk -v k="$k" '/NTFS/ {i++; if (i == k) print $3 + 0}'
+}
+# hidden RAW LBA: the boot sector's hidden-sectors field at LBA
+hidden() { dd if="$1" bs=512 skip="$2" count=1 2>/dev/null | od -An -tu4 -j28 -N4 | tr -d ' '; }
+# backup RAW LBA: hidden sectors of the backup boot sector (after the volume's total sectors)
+backup() {
+    ts=$(dd if="$1" bs=512 skip="$2" count=1 2>/dev/null | od -An -tu8 -j40 -N8 | tr -d ' ')
+    hidden "$1" $(($2 + ts))
+}
+# flslist RAW LBA: fls -r listing of the volume at LBA
+flslist() { fls -r -o "$2" "$1" | sort; }
+
+"$VKGEN" --out "$T/xp.vhd" --layout mbr63 --size 160M --files 20 --quiet || not_ok "vk-gen xp disk"
+vk convert "$T/xp.vhd" "$T/xp.raw" --type raw >/dev/null
+files "$T/xp.vhd" >"$T/files.before"
+flslist "$T/xp.raw" 63 >"$T/fls.before"
+test -s "$T/files.before" && ok "files listed before" || not_ok "files listed before"
+
+# check_moved IMAGE NAME: the common proof after a fix of the XP disk
+check_moved() {
+    img=$1 name=$2
+    is "$(status vk align "$img")" 0 "$name: align reports all aligned"
+    files "$img" >"$T/files.after"
+    cmp -s "$T/files.before" "$T/files.after" && ok "$name: every file identical" ||
+        { not_ok "$name: every file identical"; diff "$T/files.before" "$T/files.after" | head -5 | sed "s/^/#   /"; }
+    rm -f "$T/after.raw"
+    vk convert "$img" "$T/after.raw" --type raw >/dev/null
+    new=$(lba "$T/after.raw" 1)
+    is "$new" 2048 "$name: mmls sees partition 1 at 2048"
+    flslist "$T/after.raw" 2048 >"$T/fls.after"
+    cmp -s "$T/fls.before" "$T/fls.after" && ok "$name: fls -r listing equal" || not_ok "$name: fls -r listing equal"
+    is "$(hidden "$T/after.raw" 2048)" 2048 "$name: NTFS hidden sectors = new start"
+    is "$(backup "$T/after.raw" 2048)" 2048 "$name: backup boot sector's hidden sectors = new start"
+    case $img in *.vhd)
+        qemu-img convert -f vpc -O raw "$img" "$T/q.raw" 2>/dev/null
+        cmp -s "$T/q.raw" "$T/after.raw" && ok "$name: qemu-img reads the same disk" || not_ok "$name: qemu-img reads the same disk"
+        "$VHDI_CAT" "$img" >"$T/v.raw" 2>/dev/null
+        cmp -s "$T/v.raw" "$T/after.raw" && ok "$name: libvhdi reads the same disk" || not_ok "$name: libvhdi reads the same disk"
+        rm -f "$T/q.raw" "$T/v.raw" ;;
+    esac
+}
+
+cp "$T/xp.vhd" "$T/dyn.vhd"
+is "$(status vk align --fix --dry-run "$T/dyn.vhd")" 0 "dry run exits 0"
+cmp -s "$T/xp.vhd" "$T/dyn.vhd" && ok "dry run writes nothing" || not_ok "dry run writes nothing"
+is "$(status vk align --fix "$T/dyn.vhd")" 0 "dynamic in place: --fix exits 0"
+test ! -e "$T/dyn.vhd.align-journal" && ok "journal removed at the end" || not_ok "journal removed at the end"
+check_moved "$T/dyn.vhd" "dynamic in place"
+is "$(status vk align --fix "$T/dyn.vhd")" 0 "second --fix: nothing to move"
+grep -q "nothing to move" "$T/out" && ok "second --fix says nothing to move" || not_ok "second --fix says nothing to move"
+
+vk convert "$T/xp.vhd" "$T/fixed.vhd" --type fixed >/dev/null
+is "$(status vk align --fix "$T/fixed.vhd")" 0 "fixed in place: --fix exits 0"
+check_moved "$T/fixed.vhd" "fixed in place"
+cp "$T/xp.raw" "$T/in.raw"
+is "$(status vk align --fix "$T/in.raw")" 0 "raw in place: --fix exits 0"
+check_moved "$T/in.raw" "raw in place"
+is "$(status vk align --fix -o "$T/out.vhd" "$T/xp.vhd")" 0 "-o OUT: exits 0"
+check_moved "$T/out.vhd" "-o dynamic"
+cmp -s "$T/xp.vhd" "$T/xp.vhd" && test ! -e "$T/out.vhd.tmp" && ok "-o leaves no .tmp" || not_ok "-o leaves no .tmp"
+vk snapshot "$T/xp.vhd" "$T/child.vhd" >/dev/null
+is "$(status vk align --fix "$T/child.vhd")" 2 "differencing in place refused (usage: -o)"
+is "$(status vk align --fix -o "$T/child-out.vhd" "$T/child.vhd")" 0 "differencing with -o: exits 0"
+check_moved "$T/child-out.vhd" "-o from a differencing child"
+
+# A raw disk: primary NTFS at 63, extended container with two logical NTFS volumes at odd places.
+SZ=96
+truncate -s ${SZ}M "$T/multi.raw"
+python3 - "$T/multi.raw" <<'PY'
+import struct, sys
+def entry(boot, typ, lba, n):
+    return bytes([boot, 0xfe, 0xff, 0xff, typ, 0xfe, 0xff, 0xff]) + struct.pack('<II', lba, n)
+def sector(entries, sig=0):
+    m = bytearray(512)
+    m[440:444] = struct.pack('<I', sig)
+    for i, e in enumerate(entries):
+        m[446 + 16 * i:462 + 16 * i] = e
+    m[510:512] = b'\x55\xaa'
+    return m
+ext, end = 40100, 96 * 2048
+with open(sys.argv[1], 'r+b') as f:
+    f.write(sector([entry(0x80, 7, 63, 40000), entry(0, 5, ext, end - ext)], 0x5eed1234))
+    f.seek(ext * 512)   # XP style: each EBR one track (63 sectors) before its logical
+    f.write(sector([entry(0, 7, 63, 30000), entry(0, 5, 70237 - ext, 63 + 20000)]))
+    f.seek(70237 * 512)
+    f.write(sector([entry(0, 7, 63, 20000)]))
+PY
+mm=$(mmls -B "$T/multi.raw" | awk '$2 ~ /^[0-9]+:$/ {printf "%s ", $3 + 0}')
+mkvol() { # mkvol START NSEC LABEL: mkntfs on a file, a few files, copied into the disk
+    rm -f "$T/v.img"
+    truncate -s $(($2 * 512)) "$T/v.img"
+    mkntfs -F -Q -s 512 -c 4096 -p "$1" -H 255 -S 63 -L "$3" "$T/v.img" >/dev/null 2>&1
+    dd if="$T/v.img" of="$T/multi.raw" bs=512 seek="$1" conv=notrunc 2>/dev/null
+}
+mkvol 63 40000 P1
+mkvol 40163 30000 L5
+mkvol 70300 20000 L6
+for n in 1 5 6; do
+    head -c $((n * 70001)) /dev/urandom >"$T/blob$n"
+    vk put --part $n "$T/multi.raw" "$T/blob$n" /blob$n.bin >/dev/null 2>&1
+done
+for n in 1 5 6; do files "$T/multi.raw" $n; done >"$T/mfiles.before"
+grep -c blob "$T/mfiles.before" | grep -q 3 && ok "multi: files put in the three volumes ($mm)" || not_ok "multi: files put ($mm)"
+is "$(status vk align "$T/multi.raw")" 1 "multi: misaligned (exit 1)"
+is "$(status vk align --fix "$T/multi.raw")" 0 "multi: --fix exits 0"
+is "$(status vk align "$T/multi.raw")" 0 "multi: then all aligned"
+for n in 1 5 6; do files "$T/multi.raw" $n; done >"$T/mfiles.after"
+cmp -s "$T/mfiles.before" "$T/mfiles.after" && ok "multi: every file identical in the three volumes" ||
+    not_ok "multi: every file identical in the three volumes"
+for n in 1 5 6; do
+    s=$(lba "$T/multi.raw" $n)
+    is "$((s % 2048))" 0 "multi: mmls puts partition $n on 1 MiB ($s)"
+    is "$(hidden "$T/multi.raw" "$s")" "$s" "multi: partition $n hidden sectors = $s"
+done
+is "$(mmls -B "$T/multi.raw" | grep -c 'NTFS')" 3 "multi: mmls still finds three NTFS partitions"
+fsck_ok=1
+for n in 1 5 6; do
+    s=$(lba "$T/multi.raw" $n)
+    fls -r -o "$s" "$T/multi.raw" >/dev/null 2>&1 || fsck_ok=0
+done
+is "$fsck_ok" 1 "multi: fls reads all three volumes at their new places"
+
+"$VKGEN" --out "$T/gpt.vhd" --layout gpt --size 160M --files 3 --quiet
+cp "$T/gpt.vhd" "$T/gpt0.vhd"
+is "$(status vk align --fix "$T/gpt.vhd")" 0 "gpt: --fix exits 0"
+cmp -s "$T/gpt.vhd" "$T/gpt0.vhd" && ok "gpt already aligned: nothing written" || not_ok "gpt already aligned: nothing written"
