@@ -28,6 +28,7 @@ static const struct cmd commands[] = {
     {"read", cmd_read, "copy virtual disk bytes to standard output", "IMAGE", opts_read, 0, 1, 1},
     {"rebase", cmd_rebase, "change a child's parent while keeping exactly what it shows", "CHILD NEWPARENT", opts_rebase, CMD_JSON, 2, 2},
     {"reparent", cmd_reparent, "point a differencing image at a moved or copied parent", "CHILD PARENT", opts_reparent, CMD_JSON, 2, 2},
+    {"repair", cmd_repair, "fix what check finds and can be fixed without guessing", "IMAGE", opts_repair, CMD_JSON, 1, 1},
     {"resize", cmd_resize, "grow an image, or shrink it when nothing is cut", "IMAGE SIZE", opts_resize, CMD_JSON, 2, 2},
     {"rm", cmd_rm, "remove a file or folder from the NTFS volume", "IMAGE PATH", opts_rm, 0, 2, 2},
     {"snapshot", cmd_snapshot, "create a differencing child of an image", "PARENT CHILD", opts_snapshot, CMD_JSON, 2, 2},
