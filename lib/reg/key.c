@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "core/bytes.h"
+#include "core/utf16.h"
 
 /* Next code point of UTF-8 text; a byte that does not start a valid sequence stands for itself. */
 static uint32_t next_cp(const unsigned char **s)
@@ -67,6 +68,18 @@ static uint32_t upcase(uint32_t c)
     if (c >= 0xFF41 && c <= 0xFF5A)
         return c - 32;
     return c;
+}
+
+int reg_check_name(const char *name, vk_error *err)
+{
+    size_t n = strlen(name);
+    uint8_t *tmp = malloc(n * 2 + 2);
+    if (!tmp)
+        return vk_fail(err, VK_E_NOMEM, NULL, VK_NO_OFFSET, "no memory");
+    int r = vk_utf8_to_utf16(name, VK_UTF16_LE, tmp, n * 2 + 2);
+    free(tmp);
+    /* hivex converts names itself and crashes on invalid UTF-8 (found by fuzz_reg). */
+    return r < 0 ? vk_fail(err, VK_E_USAGE, NULL, VK_NO_OFFSET, "name is not valid UTF-8: %.40s", name) : 0;
 }
 
 int reg_name_cmp(const char *a, const char *b)
@@ -152,6 +165,8 @@ static int walk_from(vk_reg_hive *h, vk_reg_key start, const char *subkey, bool 
         }
         if (rc == VK_E_NOTFOUND && create) {
             rc = reg_check_writable(h, err);
+            if (rc == 0)
+                rc = reg_check_name(comp, err);
             if (rc < 0)
                 return rc;
             errno = 0;

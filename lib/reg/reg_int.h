@@ -52,6 +52,8 @@ int reg_bigdata_fix(uint8_t **data, size_t *len, vk_error *err);
 /* Marvin32 hash (used by HvLE log entries). */
 uint64_t reg_marvin32(const uint8_t *p, size_t n, uint64_t seed);
 
+/* A key or value name hivex can take (valid UTF-8). */
+int reg_check_name(const char *name, vk_error *err);
 /* Compare two UTF-8 names as Windows does (upper-casing both); <0, 0, >0. */
 int reg_name_cmp(const char *a, const char *b);
 /* Subkeys with their names, sorted as Windows sorts them. */

@@ -277,6 +277,8 @@ static int parse_key_line(struct parser *p, int line, char *s, bool *in_key)
         return fail_line(p, line, perr.msg, NULL);
     if (kp.root != p->id->root || strcasecmp(kp.user, p->id->user) != 0)
         return fail_line(p, line, "key belongs to another hive:", name);
+    if (reg_check_name(kp.subkey, NULL) < 0)
+        return fail_line(p, line, "key name is not valid text", NULL);
     struct op *o = add_op(p);
     if (!o || !(o->path = strdup(kp.subkey)))
         return vk_fail(p->err, VK_E_NOMEM, NULL, VK_NO_OFFSET, "no memory");
@@ -301,6 +303,10 @@ static int parse_value_line(struct parser *p, int line, const char *s)
     if (!name)
         return vk_fail(p->err, VK_E_NOMEM, NULL, VK_NO_OFFSET, "no memory");
     s = skip_ws(s);
+    if (reg_check_name(name, NULL) < 0) {
+        free(name);
+        return fail_line(p, line, "value name is not valid text", NULL);
+    }
     if (*s != '=') {
         free(name);
         return fail_line(p, line, "expected = after the value name", s);

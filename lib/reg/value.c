@@ -112,6 +112,11 @@ int vk_reg_value_get(vk_reg_hive *h, vk_reg_key key, const char *name, vk_reg_va
 
 int reg_values_store(vk_reg_hive *h, vk_reg_key key, const vk_reg_value *vals, size_t n, vk_error *err)
 {
+    for (size_t i = 0; i < n; i++) {
+        int rc = reg_check_name(vals[i].name, err);
+        if (rc < 0)
+            return rc;
+    }
     hive_set_value *sv = calloc(n + 1, sizeof *sv);
     if (!sv)
         return vk_fail(err, VK_E_NOMEM, NULL, VK_NO_OFFSET, "no memory for %zu values", n);
