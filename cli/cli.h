@@ -104,6 +104,8 @@ void print_chain_result(struct ctx *c, const char *what, const char *image, cons
                         const char *names_key);
 
 int cmd_whohas(struct ctx *c);
+int cmd_map(struct ctx *c);
+extern const struct opt opts_map[];
 extern const struct opt opts_whohas[];
 extern const struct opt opts_check[], opts_convert[], opts_create[], opts_dump[], opts_info[], opts_read[],
     opts_snapshot[], opts_write[];

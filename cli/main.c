@@ -22,6 +22,7 @@ static const struct cmd commands[] = {
     {"get", cmd_get, "copy a file or folder of the NTFS volume to the host", "IMAGE PATH [DEST]", opts_get, CMD_JSON, 2, 3},
     {"info", cmd_info, "describe an image: type, sizes, creator, chain", "IMAGE", opts_info, CMD_JSON, 1, 1},
     {"ls", cmd_ls, "list a folder of the NTFS volume", "IMAGE [PATH]", opts_ls, CMD_JSON, 1, 2},
+    {"map", cmd_map, "every VHD block: unallocated, used, free in the filesystem, zero; with its files", "IMAGE", opts_map, CMD_JSON, 1, 1},
     {"merge", cmd_merge, "copy a differencing image's sectors into its parent (or an older ancestor)", "CHILD", opts_merge, CMD_JSON, 1, 1},
     {"mkdir", cmd_mkdir, "make a folder in the NTFS volume", "IMAGE PATH", opts_mkdir, 0, 2, 2},
     {"put", cmd_put, "copy a host file or folder into the NTFS volume", "IMAGE HOSTPATH DEST", opts_put, CMD_JSON, 3, 3},

@@ -22,7 +22,7 @@ whohas_layout() {
     # The NTFS partition holding Windows: the largest one fsstat calls NTFS.
     start=""
     best=0
-    for s in $(mmls -a "$T/d.raw" | awk '$2 ~ /^[0-9]+:/ {print $3 + 0 "," $5 + 0}'); do
+    for s in $(mmls -a "$T/d.raw" | awk '$1 ~ /^[0-9]+:$/ && $2 != "Meta" && $2 != "-------" {print $3 + 0 "," $5 + 0}'); do
         st=${s%,*} len=${s#*,}
         if fsstat -o "$st" "$T/d.raw" 2>/dev/null | grep -q "File System Type: NTFS" && [ "$len" -gt "$best" ]; then
             start=$st best=$len
