@@ -130,14 +130,19 @@ static int recover_new(uint8_t **data, size_t *len, const vk_reg_log *logs[2], u
                        size_t wcap, vk_error *err)
 {
     struct entry *ent[2];
-    size_t n[2] = {0, 0};
-    ent[0] = malloc(2 * MAX_ENTRIES * sizeof **ent);
+    size_t n[2] = {0, 0}, max[2];
+    /* Entries are at least 512 bytes long: that bounds how many a log can hold. */
+    for (int i = 0; i < 2; i++) {
+        size_t m = logs[i] ? logs[i]->len / 512 : 0;
+        max[i] = m < MAX_ENTRIES ? m : MAX_ENTRIES;
+    }
+    ent[0] = malloc((max[0] + max[1] + 1) * sizeof **ent);
     if (!ent[0])
         return vk_fail(err, VK_E_NOMEM, NULL, VK_NO_OFFSET, "no memory for log entries");
-    ent[1] = ent[0] + MAX_ENTRIES;
+    ent[1] = ent[0] + max[0];
     for (int i = 0; i < 2; i++)
         if (logs[i])
-            n[i] = scan_entries(logs[i], ent[i], MAX_ENTRIES);
+            n[i] = scan_entries(logs[i], ent[i], max[i]);
     /* The log holding the earlier entries goes first (normally .LOG1, unless the logs were rotated). */
     int first = (n[0] && n[1] && ent[1][0].seq < ent[0][0].seq) || !n[0] ? 1 : 0;
     uint8_t *h = *data;
