@@ -50,10 +50,17 @@ status() {
 # vk ARGS...: the binary under test
 vk() { "$VHDKIT" "$@"; }
 
-# json_get FILE KEY.PATH: a scalar from pretty-printed JSON (one member per line, as vhdkit and qemu-img print it):
-# the first member named like the path's last component (python3 costs seconds per start on slow machines).
+# json_get FILE KEY[.PATH]: a scalar from JSON (objects and arrays come back as compact JSON). A dotted path
+# ("freed.free.bytes", "chain.0.path") is followed exactly from the top; when it leads nowhere, or for a single
+# name, the answer is the first member named like the path's last component anywhere in the document.
 json_get() {
-    sed -n "s/^ *\"${2##*.}\": *\"\{0,1\}\([^\",]*\)\"\{0,1\},\{0,1\} *\$/\1/p" "$1" | head -n 1
+    jq -r --arg p "$2" '
+      ($p | split(".")) as $parts
+      | ([getpath($parts | map(tonumber? // .))?] | map(select(. != null))) as $exact
+      | (if ($parts | length) > 1 and ($exact | length) > 0 then $exact[0]
+         else first(.. | objects | select(has($parts[-1])) | .[$parts[-1]]) end)
+      | select(. != null)
+      | if type == "object" or type == "array" then tojson else . end' "$1" 2>/dev/null | head -n 1
 }
 
 # sum FILE: content checksum
