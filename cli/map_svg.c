@@ -14,7 +14,7 @@
 #define GAP 2
 #define PITCH (CELL + GAP)
 #define LEFT 70
-#define TOP 150
+#define TOP 125
 #define TIP_LEN 320
 
 /* One more than the map states: unallocated blocks of a differencing disk whose parent stores data. */
@@ -140,7 +140,7 @@ static void cell_xy(uint64_t i, int *x, int *y)
     *y = TOP + (int)(i / COLS) * PITCH;
 }
 
-/* A partition as outline segments, one per grid row it covers, and its label over the first one. */
+/* A partition as outline segments, one per grid row it covers (labels go to the key: small partitions share rows). */
 static void outline_part(FILE *f, const struct map_svg *s, const struct vk_map_result *res, const struct vk_map_part *p,
                          const char *colour)
 {
@@ -154,10 +154,6 @@ static void outline_part(FILE *f, const struct map_svg *s, const struct vk_map_r
         cell_xy(a, &x, &y);
         fprintf(f, "<rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" fill=\"none\" stroke=\"%s\" stroke-width=\"2\"/>\n",
                 x - 2, y - 2, (int)(b - a + 1) * PITCH + 2, PITCH + 2, colour);
-        if (a == first)
-            fprintf(f, "<text x=\"%d\" y=\"%d\" class=\"pl\" fill=\"%s\">partition %u: %s, sectors %llu-%llu</text>\n",
-                    x, y - 5, colour, p->number, p->type, (unsigned long long)p->start_lba,
-                    (unsigned long long)(p->start_lba + p->nsec - 1));
         a = b + 1;
     }
 }
@@ -167,11 +163,12 @@ int map_svg_write(struct map_svg *s, FILE *f, const char *image, const struct vk
     static const char *const part_colour[] = {"#1565c0", "#d81b60", "#00897b", "#5e35b1", "#ef6c00"};
     uint64_t rows = (s->ncells + COLS - 1) / COLS;
     int width = LEFT + COLS * PITCH + 20, grid_bottom = TOP + (int)rows * PITCH;
-    int legend_y = grid_bottom + 30, height = legend_y + NST * 22 + 20;
+    int legend_y = grid_bottom + 30;
+    int height = legend_y + (int)(res->nparts > NST ? res->nparts : NST) * 22 + 20;
     fprintf(f, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
                "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" viewBox=\"0 0 %d %d\">\n"
                "<style>text{font-family:sans-serif;font-size:13px;fill:#263238}"
-               ".h{font-size:20px;font-weight:bold}.pl{font-size:12px;font-weight:bold}.rl{font-size:11px;fill:#78909c}"
+               ".h{font-size:20px;font-weight:bold}.rl{font-size:11px;fill:#78909c}"
                "rect.c:hover{stroke:#000;stroke-width:2}</style>\n"
                "<rect width=\"100%%\" height=\"100%%\" fill=\"#ffffff\"/>\n",
             width, height, width, height);
@@ -223,6 +220,17 @@ int map_svg_write(struct map_svg *s, FILE *f, const char *image, const struct vk
                 CELL, style[k].fill);
         fprintf(f, "<text x=\"46\" y=\"%d\">%s: %llu</text>\n", y + 13, style[k].label,
                 (unsigned long long)s->total[k]);
+    }
+    /* Partition key beside the state legend. */
+    uint64_t spb = res->block_size / 512;
+    for (unsigned i = 0; i < res->nparts; i++) {
+        const struct vk_map_part *p = &res->parts[i];
+        int y = legend_y + (int)i * 22;
+        fprintf(f, "<rect x=\"420\" y=\"%d\" width=\"%d\" height=\"%d\" fill=\"none\" stroke=\"%s\" "
+                   "stroke-width=\"3\"/>", y, CELL, CELL, part_colour[i % 5]);
+        fprintf(f, "<text x=\"446\" y=\"%d\">partition %u: %s, sectors %llu-%llu, blocks %llu-%llu</text>\n", y + 13,
+                p->number, p->type, (unsigned long long)p->start_lba, (unsigned long long)(p->start_lba + p->nsec - 1),
+                (unsigned long long)(p->start_lba / spb), (unsigned long long)((p->start_lba + p->nsec - 1) / spb));
     }
     fprintf(f, "</svg>\n");
     return ferror(f) ? -1 : 0;
