@@ -95,6 +95,11 @@ int vk_whohas_open(const char *path, const struct vk_vhd_open_opts *opts, vk_who
     struct vk_vhd_open_opts o = opts ? *opts : (struct vk_vhd_open_opts){0};
     o.flags &= ~(unsigned)VK_VHD_RDWR;
     int rc = vk_image_open(path, &o, &w->disk, &w->vhd, err);
+    if (!rc && w->vhd) {
+        struct vk_vhd_info vi;
+        vk_vhd_get_info(w->vhd, &vi);
+        w->block_size = vi.type == VK_VHD_FIXED ? 0 : vi.block_size;
+    }
     if (!rc)
         rc = load_table(w, err);
     if (rc) {
@@ -236,10 +241,8 @@ static int in_clusters(struct wvol *v, uint64_t clu, uint64_t in_clu, struct vk_
     return 0;
 }
 
-static int in_volume(vk_whohas *w, struct wvol *v, uint64_t sector, uint64_t byte, struct vk_whohas_answer *a,
-                     vk_error *err)
+static int in_volume(struct wvol *v, uint64_t sector, uint64_t byte, struct vk_whohas_answer *a, vk_error *err)
 {
-    (void)w;
     uint64_t rel = sector - v->part.start_lba;
     a->partition = v->part.number;
     if (v->state == WVOL_OTHER) {
@@ -327,11 +330,9 @@ int whohas_sector(vk_whohas *w, uint64_t sector, uint64_t byte, struct vk_whohas
     a->image = w->path;
     a->image_offset = off;
     if (w->vhd) {
-        struct vk_vhd_info vi;
-        vk_vhd_get_info(w->vhd, &vi);
-        if (vi.type != VK_VHD_FIXED) {
+        if (w->block_size) {
             a->has_block = 1;
-            a->block = off / vi.block_size;
+            a->block = off / w->block_size;
         }
         int rc = vk_vhd_map_offset(w->vhd, off, &a->image_offset, &a->chain_depth, err);
         if (rc)
@@ -348,7 +349,7 @@ int whohas_sector(vk_whohas *w, uint64_t sector, uint64_t byte, struct vk_whohas
         outside(w, sector, a);
         return 0;
     }
-    return in_volume(w, v, sector, byte, a, err);
+    return in_volume(v, sector, byte, a, err);
 }
 
 int vk_whohas_query(vk_whohas *w, enum vk_place place, uint64_t value, struct vk_whohas_answer *a, vk_error *err)

@@ -27,6 +27,7 @@ struct vk_whohas {
     char path[4096];
     vk_dev *disk;
     vk_vhd *vhd;                /* NULL for raw images */
+    uint32_t block_size;        /* dynamic and differencing images; 0 for fixed and raw ones */
     vk_part_table table;
     int have_table;
     struct wvol *vols;          /* data partitions (containers left out), sorted by start */
