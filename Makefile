@@ -5,7 +5,7 @@ BUILD      ?= build
 TESTBUILD  ?= build-test
 MESON      ?= meson
 
-.PHONY: all check demo deps fuzz bench clean install
+.PHONY: all check demo gen deps fuzz bench clean install
 
 all: $(BUILD)/build.ninja
 	ninja -C $(BUILD)
@@ -25,6 +25,10 @@ check: $(TESTBUILD)/build.ninja all
 
 demo: all
 	sh tests/demo.sh $(BUILD)/cli/vhdkit
+
+# `make gen GEN="--out disk.vhd --layout gpt --files 2000"`: a Windows-like test disk (tests/gen/vk_gen.c).
+gen: all
+	$(BUILD)/tests/gen/vk-gen $(or $(GEN),--out disk.vhd)
 
 deps:
 	sh scripts/install-deps.sh

@@ -18,3 +18,11 @@ run snapshot "$D/disk.vhd" "$D/child.vhd"
 run convert "$D/child.vhd" "$D/flat.vhd" --type dynamic --block-size 512K
 run dump "$D/flat.vhd" --bat
 run check "$D/flat.vhd"
+
+# A Windows-like disk from the test generator (tests/gen/vk-gen), described by vhdkit.
+VKGEN=$(dirname "$VHDKIT")/../tests/gen/vk-gen
+echo "\$ vk-gen --out $D/win.vhd --format dynamic --layout mbr2048 --size 4G --files 40 --seed 7 --deleted 0.3 --user alice"
+"$VKGEN" --out "$D/win.vhd" --format dynamic --layout mbr2048 --size 4G --files 40 --seed 7 --deleted 0.3 --user alice
+echo
+run info "$D/win.vhd"
+if "$VHDKIT" tree --help >/dev/null 2>&1; then run tree "$D/win.vhd"; fi
