@@ -137,6 +137,15 @@ VK_API int vk_ntfs_set_times(vk_ntfs *vol, const char *path, const vk_ntfs_times
 /* 1 when the path exists, 0 when not. */
 VK_API int vk_ntfs_exists(vk_ntfs *vol, const char *path, vk_error *err);
 
+/* Adds the name `new_path` (its folder must exist) to the file `existing`, as link(2): both names then reach the
+ * same file. The new name is kept exactly, even when another name in the folder differs from it only in case. */
+VK_API int vk_ntfs_link(vk_ntfs *vol, const char *existing, const char *new_path, vk_error *err);
+/* Removes exactly the name `path` (its last component compared case-sensitively), not another name of the same file
+ * nor a name differing in case; the file goes when its last name does. VK_E_NOTFOUND when no such name. */
+VK_API int vk_ntfs_unlink(vk_ntfs *vol, const char *path, vk_error *err);
+/* Everything written so far reaches the image file (a barrier between steps of a crash-safe update). */
+VK_API int vk_ntfs_sync(vk_ntfs *vol, vk_error *err);
+
 /* True when Windows/System32/config exists on the volume. */
 VK_API int vk_ntfs_is_windows(vk_ntfs *vol);
 

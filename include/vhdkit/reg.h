@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "vhdkit/error.h"
+#include "vhdkit/ntfs.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -147,6 +148,32 @@ VK_API int vk_reg_export(vk_reg_hive *h, const char *subkey, const char *root_na
 /* Import a .reg file (either format, BOM detected) into the hive identified by `hive_id` (root and user;
  * keys of other hives are an error naming the line). The whole file is parsed before anything changes. */
 VK_API int vk_reg_import(vk_reg_hive *h, const vk_reg_path *hive_id, const uint8_t *text, size_t len, vk_error *err);
+
+
+/* ---- Hives inside a mounted NTFS volume (lib/reg/volume*.c) ---- */
+
+/* Opens the hive file `hive_file` ('/'-separated from the volume root, found case-insensitively, e.g. from
+ * vk_reg_hive_files or vk_reg_volume_find) with its logs `<file>.LOG1` and `<file>.LOG2` (XP: `<file>.LOG`), replayed
+ * when the hive is dirty (vk_reg_hive_warning says when they could not be). flags: VK_REG_OPEN_WRITE. */
+VK_API int vk_reg_volume_open(vk_ntfs *vol, const char *hive_file, unsigned flags, vk_reg_hive **out, vk_error *err);
+/* Writes every change of `h` (opened from `hive_file` by vk_reg_volume_open with VK_REG_OPEN_WRITE) back into the
+ * volume, replacing the file atomically: the new hive is written whole under another name and synced before the old
+ * one is given up, and at every write the hive's name reaches a whole hive, old or new (see volume_replace.c for the
+ * order). After a replay the logs are then emptied, as Windows does after a recovery. VK_E_REFUSED (with what
+ * was found) for a dirty hive whose logs could not be replayed. The volume must be mounted read-write. */
+VK_API int vk_reg_volume_commit(vk_ntfs *vol, const char *hive_file, vk_reg_hive *h, vk_error *err);
+/* The hive file holding `path`'s hive: the first of vk_reg_hive_files that exists in the volume, as stored there.
+ * VK_E_NOTFOUND names the places looked at. */
+VK_API int vk_reg_volume_find(vk_ntfs *vol, const vk_reg_path *path, char file[VK_REG_FILE_MAX], vk_error *err);
+
+/* A hive found in a volume: which one (root, user; subkey "") and its file. */
+typedef struct vk_reg_found {
+    vk_reg_path id;
+    char file[VK_REG_FILE_MAX];
+} vk_reg_found;
+/* Every hive of the volume: the machine hives, BCD, and per profile folder under Users/ and XP's
+ * Documents and Settings/ its NTUSER.DAT and UsrClass.dat. Free *list with free(). */
+VK_API int vk_reg_volume_list(vk_ntfs *vol, vk_reg_found **list, size_t *count, vk_error *err);
 
 #ifdef __cplusplus
 }
