@@ -141,8 +141,14 @@ VK_API int vk_ntfs_exists(vk_ntfs *vol, const char *path, vk_error *err);
  * same file. The new name is kept exactly, even when another name in the folder differs from it only in case. */
 VK_API int vk_ntfs_link(vk_ntfs *vol, const char *existing, const char *new_path, vk_error *err);
 /* Removes exactly the name `path` (its last component compared case-sensitively), not another name of the same file
- * nor a name differing in case; the file goes when its last name does. VK_E_NOTFOUND when no such name. */
+ * nor a name differing in case; the file goes when its last name does. VK_E_NOTFOUND when no such name. Names of the
+ * file whose directory entry is gone (a cut libntfs-3g update) are dropped first, and a dangling entry goes alone. */
 VK_API int vk_ntfs_unlink(vk_ntfs *vol, const char *path, vk_error *err);
+/* What the exact name `path` is: no entry, an entry of a file that has that name, or an entry alone (a dangling
+ * entry: its file is not in use or does not know the name; vk_ntfs_unlink removes just the entry). */
+enum vk_ntfs_name_state { VK_NTFS_NAME_NONE = 0, VK_NTFS_NAME_REAL = 1, VK_NTFS_NAME_DANGLING = 2 };
+/* Returns an enum vk_ntfs_name_state or a negative code. */
+VK_API int vk_ntfs_name_state(vk_ntfs *vol, const char *path, vk_error *err);
 /* Everything written so far reaches the image file (a barrier between steps of a crash-safe update). */
 VK_API int vk_ntfs_sync(vk_ntfs *vol, vk_error *err);
 

@@ -11,7 +11,7 @@
  * Lookups take the exact name first and otherwise a name equal but for case, as Windows does (and vk_ntfs), so at
  * every write the hive's name reaches a whole hive: the old one up to step 3, TEMP (the new one) between 3 and 4,
  * the new one after. A commit that finds leftovers of an interrupted one first keeps the name lookups reach and
- * removes the others (start_clean). */
+ * removes the others, including the half-made names a write cut inside libntfs-3g leaves (vk_ntfs_unlink). */
 #include "reg/reg_int.h"
 #include "reg/volume_int.h"
 
@@ -21,38 +21,18 @@
 #include <string.h>
 
 #define NEW_SUFFIX ".vhdkit-new"
-#define CI_MAX 8 /* names equal but for case kept when listing a folder; more is not something a commit makes */
 
-struct names {
-    const char *leaf;              /* the name asked for */
-    char same[CI_MAX][VK_REG_FILE_MAX];
-    size_t nsame;                  /* names equal to leaf but for case (exact first when present) */
-    char tmp[CI_MAX][VK_REG_FILE_MAX];
-    size_t ntmp;                   /* names equal to leaf + NEW_SUFFIX but for case */
-};
-
-static int collect(void *ctx, const vk_ntfs_dirent *e)
+/* `name` with the case of its n-th letter flipped (n = 0: "SYSTEM" -> "sYSTEM", n = 1: "SySTEM"). */
+static int case_twin(const char *name, int n, char *out, vk_error *err)
 {
-    struct names *n = ctx;
-    char with_suffix[VK_REG_FILE_MAX];
-    snprintf(with_suffix, sizeof with_suffix, "%s" NEW_SUFFIX, n->leaf);
-    size_t l = strlen(e->name);
-    if (l >= VK_REG_FILE_MAX)
-        return 0; /* longer than either name looked for */
-    if (!strcasecmp(e->name, n->leaf) && n->nsame < CI_MAX && !e->is_dir) {
-        memcpy(n->same[n->nsame], e->name, l + 1);
-        /* The exact name first: it is the one lookups take. */
-        if (!strcmp(e->name, n->leaf) && n->nsame) {
-            char t[VK_REG_FILE_MAX];
-            memcpy(t, n->same[0], sizeof t);
-            memcpy(n->same[0], n->same[n->nsame], sizeof t);
-            memcpy(n->same[n->nsame], t, sizeof t);
+    snprintf(out, VK_REG_FILE_MAX, "%s", name);
+    for (char *c = out; *c; c++)
+        if (isalpha((unsigned char)*c) && n-- == 0) {
+            *c = (char)(isupper((unsigned char)*c) ? tolower((unsigned char)*c) : toupper((unsigned char)*c));
+            return 0;
         }
-        n->nsame++;
-    } else if (!strcasecmp(e->name, with_suffix) && n->ntmp < CI_MAX) {
-        memcpy(n->tmp[n->ntmp++], e->name, l + 1);
-    }
-    return 0;
+    return vk_fail(err, VK_E_UNSUPPORTED, NULL, VK_NO_OFFSET, "%s: a name with fewer than two letters cannot be "
+                   "replaced safely", name);
 }
 
 static int join(char *out, const char *dir, const char *leaf, vk_error *err)
@@ -65,74 +45,92 @@ static int join(char *out, const char *dir, const char *leaf, vk_error *err)
 
 static int step(vk_ntfs *vol, int rc, vk_error *err) { return rc ? rc : vk_ntfs_sync(vol, err); }
 
-/* Leftovers of an interrupted commit: several names equal but for case (the first, which lookups take, stays) and
- * NAME.vhdkit-new (a whole or partial new hive that never became the hive). */
-static int start_clean(vk_ntfs *vol, const char *dir, struct names *n, vk_error *err)
+/* The stored name of `leaf` in `dir` when it differs from `leaf` in case (a hive Windows named "system"). */
+struct stored {
+    const char *leaf;
+    char name[VK_REG_FILE_MAX];
+};
+
+static int find_stored(void *ctx, const vk_ntfs_dirent *e)
 {
-    char p[VK_REG_FILE_MAX];
-    int rc = 0;
-    for (size_t i = 1; !rc && i < n->nsame; i++)
-        if (!(rc = join(p, dir, n->same[i], err)))
-            rc = step(vol, vk_ntfs_unlink(vol, p, err), err);
-    for (size_t i = 0; !rc && i < n->ntmp; i++)
-        if (!(rc = join(p, dir, n->tmp[i], err)))
-            rc = step(vol, vk_ntfs_unlink(vol, p, err), err);
-    return rc;
+    struct stored *s = ctx;
+    size_t n = strlen(e->name);
+    if (e->is_dir || n >= VK_REG_FILE_MAX || strcasecmp(e->name, s->leaf))
+        return 0;
+    memcpy(s->name, e->name, n + 1);
+    return 1;
 }
 
-/* NAME with the case of its first letter flipped ("SYSTEM" -> "sYSTEM"). */
-static int case_twin(const char *name, char *out, vk_error *err)
-{
-    snprintf(out, VK_REG_FILE_MAX, "%s", name);
-    for (char *c = out; *c; c++)
-        if (isalpha((unsigned char)*c)) {
-            *c = (char)(isupper((unsigned char)*c) ? tolower((unsigned char)*c) : toupper((unsigned char)*c));
-            return 0;
-        }
-    return vk_fail(err, VK_E_UNSUPPORTED, NULL, VK_NO_OFFSET, "%s: a name without letters cannot be replaced safely",
-                   name);
-}
+enum { N_FINAL, N_TWIN1, N_TWIN2, N_NEW, N_COUNT };
 
 static int replace(vk_ntfs *vol, const char *hive_file, const uint8_t *data, size_t len, vk_error *err)
 {
     char dir[VK_REG_FILE_MAX];
+    struct stored st = {0};
     snprintf(dir, sizeof dir, "%s", hive_file);
     char *slash = strrchr(dir, '/');
-    const char *leaf = slash ? slash + 1 : dir;
+    snprintf(st.name, sizeof st.name, "%s", slash ? slash + 1 : dir);
     if (slash)
         *slash = '\0';
-    struct names n = {.leaf = leaf};
-    char leafcopy[VK_REG_FILE_MAX];
-    snprintf(leafcopy, sizeof leafcopy, "%s", leaf);
-    n.leaf = leafcopy;
-    if (!slash)
+    else
         dir[0] = '\0';
-    int rc = vk_ntfs_readdir(vol, *dir ? dir : "/", 0, collect, &n, err);
+    /* The names a commit uses: the hive's (FINAL), two case twins, NAME.vhdkit-new. */
+    char leaf[N_COUNT][VK_REG_FILE_MAX], path[N_COUNT][VK_REG_FILE_MAX];
+    int state[N_COUNT];
+    int rc = 0;
+    for (int pass = 0; pass < 2; pass++) {
+        snprintf(leaf[N_FINAL], VK_REG_FILE_MAX, "%s", st.name);
+        int w = snprintf(leaf[N_NEW], VK_REG_FILE_MAX, "%s" NEW_SUFFIX, st.name);
+        if (w < 0 || w >= VK_REG_FILE_MAX)
+            return vk_fail(err, VK_E_RANGE, hive_file, VK_NO_OFFSET, "name too long");
+        if ((rc = case_twin(st.name, 0, leaf[N_TWIN1], err)) || (rc = case_twin(st.name, 1, leaf[N_TWIN2], err)))
+            return rc;
+        for (int i = 0; i < N_COUNT; i++) {
+            if ((rc = join(path[i], dir, leaf[i], err)))
+                return rc;
+            if ((state[i] = vk_ntfs_name_state(vol, path[i], err)) < 0)
+                return state[i];
+        }
+        if (pass || state[N_FINAL] || state[N_TWIN1] || state[N_TWIN2])
+            break;
+        /* Stored in another case than asked for: work with the stored name. */
+        char leafcopy[VK_REG_FILE_MAX];
+        memcpy(leafcopy, leaf[N_FINAL], sizeof leafcopy);
+        st.leaf = leafcopy;
+        rc = vk_ntfs_readdir(vol, *dir ? dir : "/", 0, find_stored, &st, err);
+        if (rc < 0)
+            return rc;
+        if (!rc)
+            return vk_fail(err, VK_E_NOTFOUND, hive_file, VK_NO_OFFSET, "the hive file is gone");
+    }
+    /* Leftovers of an interrupted commit: keep the name lookups take (the hive's own first, else a twin), drop the
+     * rest, dangling entries included. Every name kept or dropped reaches a whole hive. */
+    int keep = state[N_FINAL] == VK_NTFS_NAME_REAL   ? N_FINAL
+               : state[N_TWIN1] == VK_NTFS_NAME_REAL ? N_TWIN1
+               : state[N_TWIN2] == VK_NTFS_NAME_REAL ? N_TWIN2
+                                                     : -1;
+    if (keep < 0)
+        return vk_fail(err, VK_E_CORRUPT, hive_file, VK_NO_OFFSET,
+                       "its directory entry leads to no file of that name: run chkdsk in Windows");
+    for (int i = 0; !rc && i < N_COUNT; i++)
+        if (i != keep && state[i] != VK_NTFS_NAME_NONE)
+            rc = step(vol, vk_ntfs_unlink(vol, path[i], err), err);
     if (rc)
         return rc;
-    if (!n.nsame)
-        return vk_fail(err, VK_E_NOTFOUND, hive_file, VK_NO_OFFSET, "the hive file is gone");
-    if ((rc = start_clean(vol, dir, &n, err)))
-        return rc;
-    char name[VK_REG_FILE_MAX], tmp[VK_REG_FILE_MAX], twin[VK_REG_FILE_MAX], tmp_leaf[VK_REG_FILE_MAX + 16];
-    snprintf(tmp_leaf, sizeof tmp_leaf, "%s" NEW_SUFFIX, n.same[0]);
-    char twin_leaf[VK_REG_FILE_MAX];
-    if ((rc = case_twin(n.same[0], twin_leaf, err)) || (rc = join(name, dir, n.same[0], err)) ||
-        (rc = join(tmp, dir, tmp_leaf, err)) || (rc = join(twin, dir, twin_leaf, err)))
-        return rc;
+    int twin = keep == N_TWIN1 ? N_TWIN2 : N_TWIN1;
     /* 1. The whole new hive under a name no lookup of the hive takes. */
-    rc = step(vol, vk_ntfs_pwrite(vol, tmp, VK_NTFS_CREATE | VK_NTFS_EXCL, data, len, 0, err), err);
+    rc = step(vol, vk_ntfs_pwrite(vol, path[N_NEW], VK_NTFS_CREATE | VK_NTFS_EXCL, data, len, 0, err), err);
     /* 2.-5. */
     if (!rc)
-        rc = step(vol, vk_ntfs_link(vol, tmp, twin, err), err);
+        rc = step(vol, vk_ntfs_link(vol, path[N_NEW], path[twin], err), err);
     if (!rc)
-        rc = step(vol, vk_ntfs_unlink(vol, name, err), err);
+        rc = step(vol, vk_ntfs_unlink(vol, path[keep], err), err);
     if (!rc)
-        rc = step(vol, vk_ntfs_link(vol, tmp, name, err), err);
+        rc = step(vol, vk_ntfs_link(vol, path[N_NEW], path[N_FINAL], err), err);
     if (!rc)
-        rc = step(vol, vk_ntfs_unlink(vol, twin, err), err);
+        rc = step(vol, vk_ntfs_unlink(vol, path[twin], err), err);
     if (!rc)
-        rc = step(vol, vk_ntfs_unlink(vol, tmp, err), err);
+        rc = step(vol, vk_ntfs_unlink(vol, path[N_NEW], err), err);
     return rc;
 }
 
