@@ -103,6 +103,8 @@ struct vk_chain_result;
 void print_chain_result(struct ctx *c, const char *what, const char *image, const struct vk_chain_result *r,
                         const char *names_key);
 
+int cmd_reg(struct ctx *c);
+extern const struct opt opts_reg[];
 int cmd_whohas(struct ctx *c);
 int cmd_map(struct ctx *c);
 extern const struct opt opts_map[];

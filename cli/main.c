@@ -28,6 +28,7 @@ static const struct cmd commands[] = {
     {"put", cmd_put, "copy a host file or folder into the NTFS volume", "IMAGE HOSTPATH DEST", opts_put, CMD_JSON, 3, 3},
     {"read", cmd_read, "copy virtual disk bytes to standard output", "IMAGE", opts_read, 0, 1, 1},
     {"rebase", cmd_rebase, "change a child's parent while keeping exactly what it shows", "CHILD NEWPARENT", opts_rebase, CMD_JSON, 2, 2},
+    {"reg", cmd_reg, "read and change the Windows registry in the image: ls, get, set, del, export, import", "ls|get|set|del|export|import IMAGE [KEY [VALUE [DATA...]]]", opts_reg, CMD_JSON, 2, POS_MAX},
     {"reparent", cmd_reparent, "point a differencing image at a moved or copied parent", "CHILD PARENT", opts_reparent, CMD_JSON, 2, 2},
     {"repair", cmd_repair, "fix what check finds and can be fixed without guessing", "IMAGE", opts_repair, CMD_JSON, 1, 1},
     {"resize", cmd_resize, "grow an image, or shrink it when nothing is cut", "IMAGE SIZE", opts_resize, CMD_JSON, 2, 2},
