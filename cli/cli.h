@@ -25,6 +25,7 @@ enum {
 /* ---- declarative options (opts.c) ---- */
 #define OPT_MAX 24
 #define POS_MAX 8
+#define OCC_MAX 256 /* option occurrences kept in order, so repeated options (--sector 1 --sector 2) accumulate */
 
 struct opt {
     const char *long_name;   /* "block-size" */
@@ -39,14 +40,21 @@ struct args {
     bool present[OPT_MAX];
     const char *pos[POS_MAX];
     int npos;
+    struct {
+        int idx;
+        const char *value;
+    } occ[OCC_MAX];          /* every valued option as given, in order */
+    int nocc;
 };
 
 /* Parses argv (after the command name) against `opts`; --help and --json are always known (the dispatcher decides
  * whether --json is allowed). Returns 0, or EXIT_USAGE after printing why. */
 int args_parse(struct args *a, const struct opt *opts, int argc, char **argv, const char *cmd);
 bool arg_has(const struct args *a, const char *long_name);
-/* Value of an option or NULL when absent. */
+/* Value of an option or NULL when absent (the last one when it is repeated). */
 const char *arg_str(const struct args *a, const char *long_name);
+/* Every value of a repeatable option in the order given; returns how many were stored in `out` (at most `max`). */
+int arg_all(const struct args *a, const char *long_name, const char **out, int max);
 /* Parses a size option with parse_size(); `*out` keeps its value when the option is absent.
  * Returns 0 or EXIT_USAGE after printing why. */
 int arg_size(const struct args *a, const char *long_name, uint64_t *out);

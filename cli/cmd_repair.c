@@ -7,25 +7,30 @@
 #include "vhdkit/ops.h"
 
 const struct opt opts_repair[] = {
-    {"search", 's', "DIR", "look for a missing parent (by its UUID) among the .vhd files of DIR (repeat: DIR:DIR2)"},
+    {"search", 's', "DIR", "look for a missing parent (by its UUID) among the .vhd files of DIR (repeatable; DIR:DIR2 also works)"},
     {"dry-run", 'n', NULL, "report what would be fixed, write nothing"},
     {NULL, 0, NULL, NULL},
 };
 
 int cmd_repair(struct ctx *c)
 {
-    /* One --search value; several folders are separated by ':' (the option table keeps one value per option). */
-    const char *dirs_arg = arg_str(&c->args, "search");
-    char *copy = dirs_arg ? strdup(dirs_arg) : NULL;
+    /* --search repeats; each value may also hold several folders separated by ':' (as PATH does). */
+    const char *vals[32];
+    int nv = arg_all(&c->args, "search", vals, 32);
+    char *copies[32] = {0};
     const char *dirs[33] = {0};
     int nd = 0;
-    for (char *s = copy, *tok; s && nd < 32 && (tok = strsep(&s, ":"));)
-        if (*tok)
-            dirs[nd++] = tok;
+    for (int i = 0; i < nv; i++) {
+        copies[i] = strdup(vals[i]);
+        for (char *s = copies[i], *tok; s && nd < 32 && (tok = strsep(&s, ":"));)
+            if (*tok)
+                dirs[nd++] = tok;
+    }
     struct vk_chain_result r = {0};
     vk_error err = {0};
     int rc = vk_repair(c->args.pos[0], dirs, arg_has(&c->args, "dry-run") ? VK_CHAIN_DRY_RUN : 0, &r, &err);
-    free(copy);
+    for (int i = 0; i < nv; i++)
+        free(copies[i]);
     if (rc)
         return report_error(&err);
     print_chain_result(c, arg_has(&c->args, "dry-run") ? "would repair" : "repaired", c->args.pos[0], &r, "fix");

@@ -11,7 +11,7 @@
 #include "vhdkit/part.h"
 
 const struct opt opts_whohas[] = {
-    {"sector", 's', "N[,N...]", "virtual disk sectors (512 bytes)"},
+    {"sector", 's', "N[,N...]", "virtual disk sectors (512 bytes); repeatable"},
     {"offset", 'o', "N[,N...]", "byte offsets in the virtual disk"},
     {"vhd-offset", 0, "N[,N...]", "byte offsets in the .vhd file itself (footer, BAT, bitmaps, data)"},
     {"block", 'b', "N[,N...]", "VHD blocks: the files stored in each"},
@@ -254,9 +254,10 @@ int cmd_whohas(struct ctx *c)
     struct qlist l = {0};
     int st = 0;
     for (int k = 0; k < 4 && !st; k++) {
-        const char *v = arg_str(&c->args, qnames[k]);
-        if (v)
-            st = parse_list(&l, (enum qkind)k, v);
+        const char *vals[OCC_MAX];
+        int n = arg_all(&c->args, qnames[k], vals, OCC_MAX);
+        for (int j = 0; j < n && !st; j++)
+            st = parse_list(&l, (enum qkind)k, vals[j]);
     }
     if (!st && arg_has(&c->args, "stdin"))
         st = read_stdin(&l);

@@ -93,6 +93,10 @@ int args_parse(struct args *a, const struct opt *opts, int argc, char **argv, co
                 inline_val = argv[++i];
             }
             a->value[idx] = inline_val;
+            if (a->nocc == OCC_MAX)
+                return usage_error(cmd, "too many options");
+            a->occ[a->nocc].idx = idx;
+            a->occ[a->nocc++].value = inline_val;
         } else if (inline_val) {
             return usage_error(cmd, "option '--%s' takes no value", o->long_name);
         }
@@ -111,6 +115,16 @@ const char *arg_str(const struct args *a, const char *long_name)
 {
     int idx = find_long(a->opts, long_name, strlen(long_name));
     return idx >= 0 && a->present[idx] ? a->value[idx] : NULL;
+}
+
+int arg_all(const struct args *a, const char *long_name, const char **out, int max)
+{
+    int idx = find_long(a->opts, long_name, strlen(long_name));
+    int n = 0;
+    for (int i = 0; i < a->nocc && n < max; i++)
+        if (a->occ[i].idx == idx)
+            out[n++] = a->occ[i].value;
+    return n;
 }
 
 int arg_size(const struct args *a, const char *long_name, uint64_t *out)
