@@ -131,7 +131,7 @@ static int load(const char *corpus, const char *name, struct image *im)
 
 static void test_corpus(const char *corpus)
 {
-    struct image im;
+    struct image im = {0}; /* a missing corpus file must fail the checks below, not read garbage */
     vk_error err;
     char path[600];
 
