@@ -114,23 +114,22 @@ static int finish_open(vk_reg_hive *h, uint8_t *buf, size_t len, vk_reg_hive **o
     return 0;
 }
 
-int vk_reg_hive_open_bytes(const uint8_t *data, size_t len, const vk_reg_log *log1, const vk_reg_log *log2,
-                           unsigned flags, vk_reg_hive **out, vk_error *err)
+int reg_hive_open_owned(uint8_t *buf, size_t len, const vk_reg_log *log1, const vk_reg_log *log2, unsigned flags,
+                        vk_reg_hive **out, vk_error *err)
 {
-    if (!data || !out)
-        return vk_fail(err, VK_E_USAGE, NULL, VK_NO_OFFSET, "no hive data");
-    if (len < REGF_BASE_LEN + REGF_BIN_HDR)
-        return vk_fail(err, VK_E_TRUNCATED, NULL, len, "hive of %zu bytes is shorter than a base block and a bin", len);
-    if (memcmp(data, "regf", 4) != 0)
-        return vk_fail(err, VK_E_CORRUPT, NULL, 0, "not a registry hive (no regf signature)");
-    vk_reg_hive *h = calloc(1, sizeof *h);
-    uint8_t *buf = malloc(len);
-    if (!h || !buf) {
-        free(h);
+    if (len < REGF_BASE_LEN + REGF_BIN_HDR) {
         free(buf);
-        return vk_fail(err, VK_E_NOMEM, NULL, VK_NO_OFFSET, "no memory for a hive of %zu bytes", len);
+        return vk_fail(err, VK_E_TRUNCATED, NULL, len, "hive of %zu bytes is shorter than a base block and a bin", len);
     }
-    memcpy(buf, data, len);
+    if (memcmp(buf, "regf", 4) != 0) {
+        free(buf);
+        return vk_fail(err, VK_E_CORRUPT, NULL, 0, "not a registry hive (no regf signature)");
+    }
+    vk_reg_hive *h = calloc(1, sizeof *h);
+    if (!h) {
+        free(buf);
+        return vk_fail(err, VK_E_NOMEM, NULL, VK_NO_OFFSET, "no memory for a hive handle");
+    }
     h->flags = flags;
     int rc = reg_log_recover(&buf, &len, log1, log2, &h->replayed, h->warning, sizeof h->warning, err);
     if (rc < 0) {
@@ -144,6 +143,18 @@ int vk_reg_hive_open_bytes(const uint8_t *data, size_t len, const vk_reg_log *lo
         put_le32(buf + REGF_OFF_CSUM, reg_base_checksum(buf));
     }
     return finish_open(h, buf, len, out, err);
+}
+
+int vk_reg_hive_open_bytes(const uint8_t *data, size_t len, const vk_reg_log *log1, const vk_reg_log *log2,
+                           unsigned flags, vk_reg_hive **out, vk_error *err)
+{
+    if (!data || !out)
+        return vk_fail(err, VK_E_USAGE, NULL, VK_NO_OFFSET, "no hive data");
+    uint8_t *buf = malloc(len ? len : 1);
+    if (!buf)
+        return vk_fail(err, VK_E_NOMEM, NULL, VK_NO_OFFSET, "no memory for a hive of %zu bytes", len);
+    memcpy(buf, data, len);
+    return reg_hive_open_owned(buf, len, log1, log2, flags, out, err);
 }
 
 int vk_reg_hive_new(const char *root_name, vk_reg_hive **out, vk_error *err)

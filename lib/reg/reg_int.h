@@ -38,6 +38,9 @@ struct vk_reg_hive {
     char warning[VK_ERR_MSG_MAX];
 };
 
+/* vk_reg_hive_open_bytes on a malloc'd buffer it takes over (freed on every path): no copy of a large hive. */
+int reg_hive_open_owned(uint8_t *buf, size_t len, const vk_reg_log *log1, const vk_reg_log *log2, unsigned flags,
+                        vk_reg_hive **out, vk_error *err);
 /* XOR-32 of the first 508 bytes, with the two values Windows never stores remapped as it does. */
 uint32_t reg_base_checksum(const uint8_t *base);
 /* Build a new empty hive image (base block + one hbin holding the root nk and its sk). */

@@ -89,7 +89,8 @@ int vk_reg_volume_open(vk_ntfs *vol, const char *hive_file, unsigned flags, vk_r
         rc = read_log(vol, hive_file, ".LOG2", &l2, &l2len, err);
     if (!rc) {
         vk_reg_log log1 = {l1, l1len}, log2 = {l2, l2len};
-        rc = vk_reg_hive_open_bytes(data, len, &log1, &log2, flags, out, err);
+        rc = reg_hive_open_owned(data, len, &log1, &log2, flags, out, err);
+        data = NULL;
         if (rc && err && !err->file[0])
             snprintf(err->file, sizeof err->file, "%s", hive_file);
     }
