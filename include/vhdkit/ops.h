@@ -383,6 +383,67 @@ struct vk_align_result {
 VK_API int vk_align_fix(const char *path, const struct vk_align_opts *opts, struct vk_align_result *res,
                         vk_error *err);
 
+
+/* ---- map: every VHD block's state and owners ---- */
+enum vk_map_state {
+    VK_MAP_UNALLOCATED = 0, /* no BAT entry (reads as zeros, or from the parent of a differencing image) */
+    VK_MAP_USED,            /* allocated, every stored sector needed */
+    VK_MAP_PARTLY_USED,     /* allocated, some stored sectors could be given back (see used_fraction) */
+    VK_MAP_FREE,            /* allocated but all in clusters the filesystem does not use */
+    VK_MAP_ZERO,            /* allocated, every needed sector reads as zeros */
+    VK_MAP_SAME_AS_PARENT,  /* differencing: stores what the parent chain already holds */
+    VK_MAP_PAGEFILE,        /* with VK_COMPACT_DISCARD_PAGEFILE: pagefile/swapfile only */
+    VK_MAP_NSTATES
+};
+
+#define VK_MAP_TOP_OWNERS 5
+#define VK_MAP_MAX_PARTS 16
+
+struct vk_map_owner {
+    unsigned partition;
+    uint64_t mft_record;
+    uint64_t bytes;                /* bytes of the block in clusters of this file */
+    char path[512];
+};
+
+struct vk_map_block {
+    uint32_t block;
+    enum vk_map_state state;
+    uint64_t stored_sectors;       /* sectors the block's bitmap marks as stored */
+    uint64_t freeable_sectors;     /* of those, what compact would give back (by reason below) */
+    uint64_t freeable[VK_COMPACT_NREASONS];
+    double used_fraction;          /* (stored - freeable) / stored; 0 for unallocated blocks */
+    int diff;                      /* differencing image: parent_sectors is meaningful */
+    uint64_t parent_sectors;       /* sectors of the block the parent chain stores */
+    uint64_t owners_count;         /* files owning clusters in the block */
+    unsigned nowners;
+    struct vk_map_owner owners[VK_MAP_TOP_OWNERS]; /* largest share first */
+};
+
+struct vk_map_part {
+    unsigned number;
+    uint64_t start_lba, nsec;
+    char type[64];
+};
+
+struct vk_map_result {
+    uint64_t block_size;
+    uint64_t blocks;               /* BAT entries */
+    uint64_t virtual_size;
+    uint64_t state_blocks[VK_MAP_NSTATES];
+    struct vk_compact_result compact; /* exactly what vk_compact with VK_COMPACT_DRY_RUN reports (the same planner) */
+    unsigned nparts;
+    struct vk_map_part parts[VK_MAP_MAX_PARTS];
+};
+
+VK_API const char *vk_map_state_name(enum vk_map_state s);
+/* Walks every block of a dynamic or differencing image in order and calls fn with its state and owners (a nonzero
+ * return stops the walk and is returned). Fixed and raw images have no blocks: VK_E_USAGE. The states come from the
+ * compact planner, so the totals in `res->compact` are what `compact --dry-run` would free. */
+typedef int (*vk_map_fn)(void *ctx, const struct vk_map_block *b);
+VK_API int vk_map(const char *path, unsigned compact_flags, vk_map_fn fn, void *ctx, struct vk_map_result *res,
+                  vk_error *err);
+
 #ifdef __cplusplus
 }
 #endif
