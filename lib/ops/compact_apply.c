@@ -1,11 +1,13 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* compact in place, in three phases ordered so a crash at any write leaves a valid image in which every used cluster
- * reads as before (DESIGN.md safety rule 3):
- *  1. per block, clear bitmap bits or drop the BAT entry (each a 512-byte write that changes no needed byte, so any
- *     subset of them landing is fine), then fsync: the dropped blocks' space is free only from here on;
- *  2. move blocks from the end of the file into holes: copy bitmap and data to the hole, fsync, rewrite the BAT
- *     sector, fsync. Until the BAT sector lands the old copy is the live one; a hole is never referenced by a BAT
- *     entry, and the old place of a moved block is never reused in the same run;
+ * reads as before (DESIGN.md safety rule 3), with one fsync per step rather than per block:
+ *  1. per block, clear bitmap bits; then the BAT sectors of the dropped blocks, each written once. None of these
+ *     writes changes a needed byte, so any subset of them landing is fine; fsync: the dropped blocks' space is free
+ *     only from here on;
+ *  2. move blocks from the end of the file into holes: copy every moving block (bitmap and data) to its hole, fsync,
+ *     then the BAT sectors naming the new places, fsync. Until a BAT sector lands the old copies it names are the
+ *     live ones and stay untouched: a hole is never referenced by a BAT entry, holes never overlap the old place of a
+ *     moving block (holes lie below every block still to move), and no old place is reused in the same run;
  *  3. write the footer at the new end, fsync, cut the file after it: until the cut the old trailing footer rules. */
 #include "ops/compact_int.h"
 
@@ -35,26 +37,42 @@ static void progress(const struct vk_compact_opts *o, uint64_t done, uint64_t to
         o->progress(o->progress_ctx, done, total);
 }
 
+static int cmp_u32(const void *a, const void *b)
+{
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    return x < y ? -1 : x > y;
+}
+
 /* Phase 1 (or the whole dry run when `write` is false). */
 static int walk_blocks(struct cplan *p, const struct vk_compact_opts *o, struct vk_compact_result *res, bool write,
                        uint64_t total, vk_error *err)
 {
+    uint32_t *dropped = NULL; /* ascending, as the walk goes */
+    size_t ndropped = 0;
+    if (write && !(dropped = malloc((res->blocks_before ? res->blocks_before : 1) * sizeof *dropped)))
+        return vk_fail(err, VK_E_NOMEM, vk_vhd_path(p->vhd), VK_NO_OFFSET, "cannot allocate the block list");
     uint64_t done = 0;
-    for (uint32_t blk = 0; blk < p->lay.bat_entries; blk++) {
+    int rc = 0;
+    for (uint32_t blk = 0; blk < p->lay.bat_entries && !rc; blk++) {
         if (vhd_cio_bat(p->vhd, blk) == VHD_BAT_UNUSED)
             continue;
         struct bplan bp;
-        int rc = plan_block(p, blk, &bp, err);
-        if (!rc && write && bp.action == BP_DROP)
-            rc = vhd_cio_bat_set(p->vhd, blk, VHD_BAT_UNUSED, err);
-        else if (!rc && write && bp.action == BP_CHANGE)
+        rc = plan_block(p, blk, &bp, err);
+        if (!rc && write && bp.action == BP_DROP && ndropped < res->blocks_before) {
+            vhd_cio_bat_stage(p->vhd, blk, VHD_BAT_UNUSED);
+            dropped[ndropped++] = blk;
+        } else if (!rc && write && bp.action == BP_CHANGE) {
             rc = vhd_cio_bitmap_write(p->vhd, blk, p->old_bits, p->new_bits, err);
+        }
         if (rc)
-            return rc;
+            break;
         plan_account(res, &bp);
         progress(o, ++done, total);
     }
-    return 0;
+    if (!rc && ndropped)
+        rc = vhd_cio_bat_write(p->vhd, dropped, ndropped, err);
+    free(dropped);
+    return rc;
 }
 
 int compact_dry_run(struct cplan *p, const struct vk_compact_opts *o, struct vk_compact_result *res, vk_error *err)
@@ -72,21 +90,12 @@ int compact_dry_run(struct cplan *p, const struct vk_compact_opts *o, struct vk_
     return 0;
 }
 
-static int move_block(struct cplan *p, struct item *it, uint64_t to, vk_error *err)
+/* Copies a block's bitmap and data to `to` (a hole below it); its BAT entry changes later, in one batch. */
+static int copy_block(struct cplan *p, const struct item *it, uint64_t to, vk_error *err)
 {
     p->slot_blk = UINT32_MAX;
     int rc = vk_dev_read(p->file, p->slot, p->lay.slot, it->off, err);
-    if (!rc)
-        rc = vk_dev_write(p->file, p->slot, p->lay.slot, to, err);
-    if (!rc)
-        rc = vk_dev_flush(p->file, err);
-    if (!rc)
-        rc = vhd_cio_bat_set(p->vhd, it->blk, (uint32_t)(to / VHD_SECTOR), err);
-    if (!rc)
-        rc = vk_dev_flush(p->file, err);
-    if (!rc)
-        it->off = to;
-    return rc;
+    return rc ? rc : vk_dev_write(p->file, p->slot, p->lay.slot, to, err);
 }
 
 /* Live blocks and metadata by file offset; blocks from the top fill the lowest holes that fit one. */
@@ -97,9 +106,13 @@ static int pack(struct cplan *p, const struct vk_compact_opts *o, struct vk_comp
     for (uint32_t blk = 0; blk < p->lay.bat_entries; blk++)
         n += vhd_cio_bat(p->vhd, blk) != VHD_BAT_UNUSED;
     struct item *it = malloc((n ? n : 1) * sizeof *it);
-    if (!it)
+    uint32_t *moved = malloc((n ? n : 1) * sizeof *moved);
+    if (!it || !moved) {
+        free(it);
+        free(moved);
         return vk_fail(err, VK_E_NOMEM, vk_vhd_path(p->vhd), VK_NO_OFFSET, "cannot allocate the block list");
-    size_t k = 0;
+    }
+    size_t k = 0, nmoved = 0;
     for (unsigned i = 0; i < p->lay.nmeta; i++)
         it[k++] = (struct item){p->lay.meta[i].off, p->lay.meta[i].len, META};
     for (uint32_t blk = 0; blk < p->lay.bat_entries; blk++)
@@ -124,11 +137,24 @@ static int pack(struct cplan *p, const struct vk_compact_opts *o, struct vk_comp
             i++;
             continue;
         }
-        rc = move_block(p, &it[j - 1], cursor, err);
+        struct item *top = &it[j - 1];
+        if (!(rc = copy_block(p, top, cursor, err))) {
+            top->off = cursor;
+            moved[nmoved++] = top->blk;
+            vhd_cio_bat_stage(p->vhd, top->blk, (uint32_t)(cursor / VHD_SECTOR)); /* memory only, for now */
+        }
         cursor += p->lay.slot;
         res->blocks_moved++;
         progress(o, res->blocks_before + res->blocks_moved, total);
         j--;
+    }
+    if (!rc && nmoved) {
+        rc = vk_dev_flush(p->file, err); /* every copy on disk before any BAT entry names it */
+        qsort(moved, nmoved, sizeof *moved, cmp_u32);
+        if (!rc)
+            rc = vhd_cio_bat_write(p->vhd, moved, nmoved, err);
+        if (!rc)
+            rc = vk_dev_flush(p->file, err); /* the new places are live before the footer moves over the old ones */
     }
     uint64_t e = 0;
     for (size_t m = 0; m < n; m++)
@@ -136,6 +162,7 @@ static int pack(struct cplan *p, const struct vk_compact_opts *o, struct vk_comp
             e = it[m].off + it[m].len;
     *end = align512(e);
     free(it);
+    free(moved);
     return rc;
 }
 

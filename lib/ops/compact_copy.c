@@ -1,7 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* compact -o: a new packed image of the same type (a differencing one keeps the same parent) holding only the
  * blocks and sectors the plan keeps, built as OUT.tmp, fsynced and renamed into place. It gets a new UUID: children
- * of the original must not silently attach to a copy whose free space changed. */
+ * of the original must not silently attach to a copy whose free space changed. Blocks are read in the order they
+ * sit in the source file and appended in that order (both files are walked front to back), the BAT and footer are
+ * written once at the end, and the kernel is asked to start writing back as the copy goes, so the final fsync does
+ * not wait for the whole file. */
 #include "ops/compact_int.h"
 
 #include <errno.h>
@@ -59,6 +62,66 @@ static void shape_slot(struct cplan *p)
     p->slot_blk = UINT32_MAX; /* no longer the bytes as stored */
 }
 
+static int cmp_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* Allocated blocks as (file sector << 32 | block), in file order. */
+static int file_order(struct cplan *p, uint64_t **out, size_t *n, vk_error *err)
+{
+    size_t k = 0;
+    for (uint32_t blk = 0; blk < p->lay.bat_entries; blk++)
+        k += vhd_cio_bat(p->vhd, blk) != VHD_BAT_UNUSED;
+    uint64_t *v = malloc((k ? k : 1) * sizeof *v);
+    if (!v)
+        return vk_fail(err, VK_E_NOMEM, vk_vhd_path(p->vhd), VK_NO_OFFSET, "cannot allocate the block list");
+    k = 0;
+    for (uint32_t blk = 0; blk < p->lay.bat_entries; blk++)
+        if (vhd_cio_bat(p->vhd, blk) != VHD_BAT_UNUSED)
+            v[k++] = (uint64_t)vhd_cio_bat(p->vhd, blk) << 32 | blk;
+    qsort(v, k, sizeof *v, cmp_u64);
+    *out = v;
+    *n = k;
+    return 0;
+}
+
+#define WRITEBACK_STEP (64ull << 20) /* bytes appended between writeback requests */
+
+static int copy_blocks(struct cplan *p, vk_vhd *dst, const struct vk_compact_opts *o, struct vk_compact_result *res,
+                       vk_error *err)
+{
+    uint64_t *order = NULL;
+    size_t n = 0;
+    int rc = file_order(p, &order, &n, err);
+    uint64_t flushed = vk_vhd_file(dst)->size;
+    for (size_t k = 0; k < n && !rc; k++) {
+        uint32_t blk = (uint32_t)order[k];
+        struct bplan bp;
+        rc = plan_block(p, blk, &bp, err);
+        if (!rc && bp.action != BP_DROP) {
+            rc = plan_read_slot(p, blk, err);
+            if (!rc) {
+                shape_slot(p);
+                rc = vhd_cio_append_block(dst, blk, p->slot, err);
+            }
+        }
+        if (rc)
+            break;
+        plan_account(res, &bp);
+        uint64_t end = vk_vhd_file(dst)->size;
+        if (end - flushed >= WRITEBACK_STEP) {
+            vhd_cio_start_writeback(dst, flushed, end - flushed);
+            flushed = end;
+        }
+        if (o->progress)
+            o->progress(o->progress_ctx, k + 1, res->blocks_before);
+    }
+    free(order);
+    return rc;
+}
+
 int compact_to_file(struct cplan *p, const char *out, const struct vk_compact_opts *o, struct vk_compact_result *res,
                     vk_error *err)
 {
@@ -74,24 +137,10 @@ int compact_to_file(struct cplan *p, const char *out, const struct vk_compact_op
     vk_vhd *dst = NULL;
     int rc = create_out(p, tmp, &dst, err);
     bool created = rc != VK_E_EXISTS;
-    uint64_t done = 0;
-    for (uint32_t blk = 0; blk < p->lay.bat_entries && !rc; blk++) {
-        if (vhd_cio_bat(p->vhd, blk) == VHD_BAT_UNUSED)
-            continue;
-        struct bplan bp;
-        rc = plan_block(p, blk, &bp, err);
-        if (!rc && bp.action != BP_DROP) {
-            rc = plan_read_slot(p, blk, err);
-            if (!rc) {
-                shape_slot(p);
-                rc = vhd_cio_append_block(dst, blk, p->slot, err);
-            }
-        }
-        if (!rc)
-            plan_account(res, &bp);
-        if (o->progress)
-            o->progress(o->progress_ctx, ++done, res->blocks_before);
-    }
+    if (!rc)
+        rc = copy_blocks(p, dst, o, res, err);
+    if (!rc)
+        rc = vhd_cio_bulk_finish(dst, err);
     if (!rc)
         rc = vk_vhd_flush(dst, err);
     if (!rc)

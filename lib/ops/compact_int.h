@@ -13,7 +13,10 @@
 
 /* What a virtual-disk sector is to compaction. */
 enum csec {
-    CSEC_NEEDED = 0, /* a used cluster, NTFS boot area, partition metadata, or an area vhdkit does not understand */
+    CSEC_USED = 0,   /* a cluster $Bitmap marks used: kept, and its block is never read to look for zeros (a file's
+                      * content is kept as it is; this keeps dry runs and in-place runs to metadata reads) */
+    CSEC_ASIS,       /* NTFS boot area, partition metadata, an area vhdkit does not understand: kept unless every
+                      * sector still stored in its block reads zero */
     CSEC_FREE,       /* a cluster free in $Bitmap (or past the end of the virtual disk) */
     CSEC_PAGEFILE,   /* a cluster of pagefile.sys or swapfile.sys, with --discard-pagefile */
 };

@@ -236,7 +236,7 @@ static int classify_in_volume(struct cvol *v, uint64_t s, uint8_t *cls, vk_error
     uint64_t rel = s - v->start_sec;
     /* Sector 0 is the boot sector; past the last cluster sit the backup boot sector and slack: always kept. */
     if (rel == 0 || rel >= v->clu_sec) {
-        *cls = CSEC_NEEDED;
+        *cls = CSEC_ASIS;
         return 0;
     }
     uint64_t clu = rel / v->spc;
@@ -244,7 +244,7 @@ static int classify_in_volume(struct cvol *v, uint64_t s, uint8_t *cls, vk_error
     int rc = cluster_used(v, clu, &used, err);
     if (rc)
         return rc;
-    *cls = !used ? CSEC_FREE : (v->npf && in_pagefile(v, clu)) ? CSEC_PAGEFILE : CSEC_NEEDED;
+    *cls = !used ? CSEC_FREE : (v->npf && in_pagefile(v, clu)) ? CSEC_PAGEFILE : CSEC_USED;
     return 0;
 }
 
@@ -262,7 +262,7 @@ int cmap_classify(struct cmap *m, uint64_t first, uint32_t n, uint8_t *cls, vk_e
             m->hint++;
         struct cvol *v = m->hint < m->nvols && s >= m->vols[m->hint].start_sec ? &m->vols[m->hint] : NULL;
         if (!v) {
-            cls[i] = CSEC_NEEDED;
+            cls[i] = CSEC_ASIS;
             continue;
         }
         int rc = classify_in_volume(v, s, &cls[i], err);

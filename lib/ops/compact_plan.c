@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* compact: the decision for one allocated block. Dynamic disks: bits of unneeded sectors cleared (they then read as
- * zero), a block left with no bits or only zero sectors dropped. Differencing disks work in bitmap bytes (8 sectors,
+ * zero), a block left with no bits dropped, and one left with only sectors kept as they are (no used cluster) dropped
+ * when they all read zero. Differencing disks work in bitmap bytes (8 sectors,
  * VHD-NOTES.md 9: libvhdi reads a byte with any bit set as all in the child): a byte is cleared when each of its
  * stored sectors is unneeded or holds what the parent chain holds; a block left with no bits is dropped. Either way
  * no used cluster changes its content. */
@@ -97,16 +98,26 @@ static uint64_t count_bits(const uint8_t *bits, uint32_t nsec)
     return n;
 }
 
+static bool kept_class(uint8_t cls) { return cls == CSEC_USED || cls == CSEC_ASIS; }
+
 static int plan_dynamic(struct cplan *p, uint32_t blk, struct bplan *bp, vk_error *err)
 {
     uint32_t spb = p->lay.sectors_per_block;
-    for (uint32_t s = 0; s < spb; s++)
-        if (vhd_bitmap_get(p->old_bits, s) && p->cls[s] != CSEC_NEEDED) {
+    bool used = false;
+    for (uint32_t s = 0; s < spb; s++) {
+        if (!vhd_bitmap_get(p->old_bits, s))
+            continue;
+        if (!kept_class(p->cls[s])) {
             vhd_bitmap_clear(p->new_bits, s);
             bp->sectors[class_reason(p->cls[s])]++;
+        } else {
+            used |= p->cls[s] == CSEC_USED;
         }
+    }
     uint64_t left = count_bits(p->new_bits, spb);
-    if (!left)
+    /* A block still holding a used cluster is kept whatever it reads: only blocks of areas kept as they are (tables,
+     * gaps, unknown filesystems) are read, to drop the all-zero ones. */
+    if (!left || used)
         return 0;
     int rc = plan_read_slot(p, blk, err);
     if (rc)
@@ -129,7 +140,7 @@ static int plan_diff(struct cplan *p, uint32_t blk, struct bplan *bp, vk_error *
         for (uint32_t s = u; s < u + unit; s++)
             if (vhd_bitmap_get(p->old_bits, s)) {
                 stored++;
-                needed += p->cls[s] == CSEC_NEEDED;
+                needed += kept_class(p->cls[s]);
             }
         if (!stored)
             continue;
@@ -144,13 +155,13 @@ static int plan_diff(struct cplan *p, uint32_t blk, struct bplan *bp, vk_error *
         const uint8_t *data = p->slot + p->lay.bitmap_bytes;
         bool same = true;
         for (uint32_t s = u; s < u + unit && same && needed; s++)
-            if (vhd_bitmap_get(p->old_bits, s) && p->cls[s] == CSEC_NEEDED)
+            if (vhd_bitmap_get(p->old_bits, s) && kept_class(p->cls[s]))
                 same = !memcmp(data + (size_t)s * VHD_SECTOR, p->pview + (size_t)s * VHD_SECTOR, VHD_SECTOR);
         if (!same)
             continue;
         for (uint32_t s = u; s < u + unit; s++)
             if (vhd_bitmap_get(p->old_bits, s)) {
-                bp->sectors[p->cls[s] == CSEC_NEEDED ? VK_COMPACT_PARENT : class_reason(p->cls[s])]++;
+                bp->sectors[kept_class(p->cls[s]) ? VK_COMPACT_PARENT : class_reason(p->cls[s])]++;
                 vhd_bitmap_clear(p->new_bits, s);
             }
     }

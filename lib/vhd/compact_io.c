@@ -5,12 +5,14 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
 
+#include "core/bytes.h"
 #include "core/checked.h"
 #include "vhd/image_internal.h"
 
@@ -77,24 +79,84 @@ int vhd_cio_bat_set(vk_vhd *vhd, uint32_t blk, uint32_t value, vk_error *err)
     return 0;
 }
 
+void vhd_cio_bat_stage(vk_vhd *vhd, uint32_t blk, uint32_t value)
+{
+    vhd->bat[blk] = value;
+    bitmap_cache_drop(vhd, blk);
+}
+
+int vhd_cio_bat_write(vk_vhd *vhd, const uint32_t *blks, size_t n, vk_error *err)
+{
+    uint8_t sec[VHD_SECTOR];
+    for (size_t i = 0; i < n;) {
+        uint64_t rel = (uint64_t)blks[i] * 4 & ~(uint64_t)(VHD_SECTOR - 1);
+        uint64_t off = vhd->header.table_offset + rel;
+        /* The BAT is padded to whole sectors; a file cut short inside that padding still patches what exists. */
+        size_t len = off + VHD_SECTOR > vhd->file->size ? (size_t)(vhd->file->size - off) : VHD_SECTOR;
+        int rc = vk_dev_read(vhd->file, sec, len, off, err);
+        if (rc)
+            return rc;
+        for (; i < n && ((uint64_t)blks[i] * 4 & ~(uint64_t)(VHD_SECTOR - 1)) == rel; i++)
+            put_be32(sec + (uint64_t)blks[i] * 4 % VHD_SECTOR, vhd->bat[blks[i]]);
+        if ((rc = vk_dev_write(vhd->file, sec, len, off, err)))
+            return rc;
+    }
+    return 0;
+}
+
 int vhd_cio_append_block(vk_vhd *vhd, uint32_t blk, const uint8_t *slot_bytes, vk_error *err)
 {
     uint64_t block_off, new_end, slot = (uint64_t)vhd->bitmap_bytes + vhd->block_size;
+    bool bulk = vhd->flags & VK_VHD_BULK;
     if (blk >= vhd->bat_entries)
         return vk_fail(err, VK_E_RANGE, vhd->path, VK_NO_OFFSET, "no BAT entry %u", (unsigned)blk);
     if (ck_align_up_u64(vhd->end_off, VHD_SECTOR, &block_off) || ck_add_u64(block_off, slot, &new_end) ||
         block_off / VHD_SECTOR >= VHD_BAT_UNUSED)
         return vk_fail(err, VK_E_NOSPACE, vhd->path, vhd->end_off, "the image file cannot grow further");
-    int rc = vk_dev_write(vhd->file, vhd->footer_raw, VHD_FOOTER_LEN, new_end, err);
+    int rc = bulk ? 0 : vk_dev_write(vhd->file, vhd->footer_raw, VHD_FOOTER_LEN, new_end, err);
     if (!rc)
         vhd->end_off = new_end;
     if (!rc)
         rc = vk_dev_write(vhd->file, slot_bytes, slot, block_off, err);
-    if (!rc && !(vhd->flags & VK_VHD_BULK))
+    if (!rc && bulk) {
+        vhd_cio_bat_stage(vhd, blk, (uint32_t)(block_off / VHD_SECTOR));
+        return 0;
+    }
+    if (!rc)
         rc = vk_dev_flush(vhd->file, err);
     if (!rc)
         rc = vhd_cio_bat_set(vhd, blk, (uint32_t)(block_off / VHD_SECTOR), err);
     return rc;
+}
+
+int vhd_cio_bulk_finish(vk_vhd *vhd, vk_error *err)
+{
+    uint64_t len = vhd_bat_bytes(vhd->header.max_table_entries);
+    uint8_t *raw = malloc(len ? len : 1);
+    if (!raw)
+        return vk_fail(err, VK_E_NOMEM, vhd->path, VK_NO_OFFSET, "cannot allocate the BAT");
+    int rc = vk_dev_read(vhd->file, raw, len, vhd->header.table_offset, err);
+    for (uint32_t b = 0; !rc && b < vhd->bat_entries; b++)
+        put_be32(raw + (uint64_t)b * 4, vhd->bat[b]);
+    if (!rc)
+        rc = vk_dev_write(vhd->file, raw, len, vhd->header.table_offset, err);
+    free(raw);
+    if (!rc)
+        rc = vk_dev_write(vhd->file, vhd->footer_raw, VHD_FOOTER_LEN, vhd->end_off, err);
+    return rc;
+}
+
+void vhd_cio_start_writeback(vk_vhd *vhd, uint64_t off, uint64_t len)
+{
+#ifdef SYNC_FILE_RANGE_WRITE
+    int fd = vk_dev_file_fd(vhd->file);
+    if (fd >= 0)
+        (void)sync_file_range(fd, (off64_t)off, (off64_t)len, SYNC_FILE_RANGE_WRITE);
+#else
+    (void)vhd;
+    (void)off;
+    (void)len;
+#endif
 }
 
 int vhd_cio_shrink(vk_vhd *vhd, uint64_t new_end, vk_error *err)

@@ -37,9 +37,20 @@ int vhd_cio_bitmap_read(vk_vhd *vhd, uint32_t blk, uint8_t *bits, vk_error *err)
 int vhd_cio_bitmap_write(vk_vhd *vhd, uint32_t blk, const uint8_t *old, const uint8_t *bits, vk_error *err);
 /* Rewrites BAT entry `blk` (one sector write) and the in-memory table; VHD_BAT_UNUSED drops the block. */
 int vhd_cio_bat_set(vk_vhd *vhd, uint32_t blk, uint32_t value, vk_error *err);
-/* A new block at the end of an image being built (VK_VHD_BULK): `slot_bytes` = bitmap then data, the footer moved
- * after it, then the BAT entry. */
+/* Sets BAT entry `blk` in memory only (reads through the handle see it at once); vhd_cio_bat_write puts it on disk. */
+void vhd_cio_bat_stage(vk_vhd *vhd, uint32_t blk, uint32_t value);
+/* Writes the BAT sectors holding entries blks[0..n) (ascending) from memory: one read-modify-write per sector, so
+ * many staged entries cost one write per BAT sector, and each sector lands old or new as a whole. */
+int vhd_cio_bat_write(vk_vhd *vhd, const uint32_t *blks, size_t n, vk_error *err);
+/* A new block at the end of an image being built: `slot_bytes` = bitmap then data. Without VK_VHD_BULK: the footer
+ * moved after it, the block, fsync, then its BAT entry. With VK_VHD_BULK (a file no one sees yet): only the block;
+ * its BAT entry is staged and vhd_cio_bulk_finish writes the BAT and footer once. */
 int vhd_cio_append_block(vk_vhd *vhd, uint32_t blk, const uint8_t *slot_bytes, vk_error *err);
+/* Ends a VK_VHD_BULK build: the whole BAT from memory (one write) and the trailing footer after the last block. */
+int vhd_cio_bulk_finish(vk_vhd *vhd, vk_error *err);
+/* Asks the host to start writing [off, off + len) of the file to disk now (Linux sync_file_range), so the final
+ * fsync of a long copy waits for less; does nothing where the host cannot. Durability still comes from fsync. */
+void vhd_cio_start_writeback(vk_vhd *vhd, uint64_t off, uint64_t len);
 /* Moves the trailing footer to `new_end` (below the current end, past every live block): footer written there,
  * fsync, file cut to new_end + 512, fsync. A crash between leaves the old trailing footer in force. */
 int vhd_cio_shrink(vk_vhd *vhd, uint64_t new_end, vk_error *err);
