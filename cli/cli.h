@@ -73,6 +73,11 @@ struct ctx {
     bool json;
 };
 
+/* --block-size (bytes, at most 4 GiB - 1) and --fill allocate|sparse|zero of create and convert (image_args.c);
+ * each leaves `*out` as it is when the option is absent; returns 0 or EXIT_USAGE after printing why. */
+int arg_block_size(const struct ctx *c, uint32_t *out);
+int arg_fill(const struct ctx *c, enum vk_vhd_fill *out);
+
 struct cmd {
     const char *name;
     int (*fn)(struct ctx *c);

@@ -23,20 +23,11 @@ int cmd_convert(struct ctx *c)
         co.type = VK_CONVERT_RAW;
     else if (type && strcmp(type, "dynamic"))
         return usage_error(c->cmd->name, "--type must be fixed, dynamic or raw, not '%s'", type);
-    uint64_t bs = 0;
-    int rc = arg_size(&c->args, "block-size", &bs);
+    int rc = arg_block_size(c, &co.block_size);
+    if (!rc)
+        rc = arg_fill(c, &co.fill);
     if (rc)
         return rc;
-    if (bs > UINT32_MAX)
-        return usage_error(c->cmd->name, "--block-size is too large");
-    co.block_size = (uint32_t)bs;
-    const char *fill = arg_str(&c->args, "fill");
-    if (fill && !strcmp(fill, "sparse"))
-        co.fill = VK_FILL_SPARSE;
-    else if (fill && !strcmp(fill, "zero"))
-        co.fill = VK_FILL_ZERO;
-    else if (fill && strcmp(fill, "allocate"))
-        return usage_error(c->cmd->name, "--fill must be allocate, sparse or zero, not '%s'", fill);
     co.azure = arg_has(&c->args, "azure");
     if (co.azure) {
         if (type && co.type != VK_CONVERT_FIXED)
