@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Hive handles: open from bytes (with log recovery), new hives, commit to bytes, close.
- * hivex only opens files, so each handle works on a private temporary copy (mkstemp in $TMPDIR, unlinked
+ * hivex only opens files, so each handle works on a private copy (a memfd, else mkstemp in $TMPDIR, unlinked
  * at close); hivex keeps every change in memory until hivex_commit, which is what makes one command one
  * transaction: nothing reaches the caller's bytes until vk_reg_hive_commit. */
 #include "reg_int.h"
@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include "core/bytes.h"
@@ -67,26 +68,63 @@ static int write_all(int fd, const uint8_t *p, size_t n)
     return 0;
 }
 
+/* The private copy lives in memory (memfd, reached by hivex through /proc/self/fd) when the kernel allows it:
+ * writing a 20 MiB hive to a disk-backed temporary file cost more than hivex's whole parse. Otherwise a
+ * mkstemp file in $TMPDIR, unlinked at close. */
+static int make_memfd(vk_reg_hive *h)
+{
+    int fd = memfd_create("vhdkit-hive", MFD_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    snprintf(h->tmp_path, sizeof h->tmp_path, "/proc/self/fd/%d", fd);
+    if (access(h->tmp_path, R_OK | W_OK) < 0) { /* no /proc in this environment */
+        close(fd);
+        return -1;
+    }
+    h->tmp_fd = fd;
+    return fd;
+}
+
 static int make_tmp(vk_reg_hive *h, const uint8_t *data, size_t len, vk_error *err)
 {
-    const char *dir = getenv("TMPDIR");
-    if (!dir || !*dir)
-        dir = "/tmp";
-    if (snprintf(h->tmp_path, sizeof h->tmp_path, "%s/vhdkit-hive-XXXXXX", dir) >= (int)sizeof h->tmp_path)
-        return vk_fail(err, VK_E_RANGE, dir, VK_NO_OFFSET, "temporary folder path too long");
-    int fd = mkstemp(h->tmp_path);
+    int fd = make_memfd(h);
+    const char *dir = "memory";
     if (fd < 0) {
-        int e = errno;
-        h->tmp_path[0] = 0;
-        return vk_fail_errno(err, VK_E_IO, e, dir, VK_NO_OFFSET, "cannot create a temporary hive file");
+        dir = getenv("TMPDIR");
+        if (!dir || !*dir)
+            dir = "/tmp";
+        if (snprintf(h->tmp_path, sizeof h->tmp_path, "%s/vhdkit-hive-XXXXXX", dir) >= (int)sizeof h->tmp_path)
+            return vk_fail(err, VK_E_RANGE, dir, VK_NO_OFFSET, "temporary folder path too long");
+        fd = mkstemp(h->tmp_path);
+        if (fd < 0) {
+            int e = errno;
+            h->tmp_path[0] = 0;
+            return vk_fail_errno(err, VK_E_IO, e, dir, VK_NO_OFFSET, "cannot create a temporary hive file");
+        }
+        h->tmp_unlink = 1;
     }
     if (write_all(fd, data, len) < 0) {
         int e = errno;
-        close(fd);
+        if (h->tmp_fd < 0)
+            close(fd);
         return vk_fail_errno(err, VK_E_IO, e, h->tmp_path, VK_NO_OFFSET, "cannot write the temporary hive file");
     }
-    close(fd);
+    if (h->tmp_fd < 0)
+        close(fd);
     return 0;
+}
+
+/* A zeroed handle with no private copy yet; frees `buf` and fails when memory is short. */
+static vk_reg_hive *alloc_hive(uint8_t *buf, vk_error *err)
+{
+    vk_reg_hive *h = calloc(1, sizeof *h);
+    if (!h) {
+        free(buf);
+        vk_fail(err, VK_E_NOMEM, NULL, VK_NO_OFFSET, "no memory for a hive handle");
+        return NULL;
+    }
+    h->tmp_fd = -1;
+    return h;
 }
 
 static int open_hx(vk_reg_hive *h, vk_error *err)
@@ -125,11 +163,9 @@ int reg_hive_open_owned(uint8_t *buf, size_t len, const vk_reg_log *log1, const 
         free(buf);
         return vk_fail(err, VK_E_CORRUPT, NULL, 0, "not a registry hive (no regf signature)");
     }
-    vk_reg_hive *h = calloc(1, sizeof *h);
-    if (!h) {
-        free(buf);
-        return vk_fail(err, VK_E_NOMEM, NULL, VK_NO_OFFSET, "no memory for a hive handle");
-    }
+    vk_reg_hive *h = alloc_hive(buf, err);
+    if (!h)
+        return VK_E_NOMEM;
     h->flags = flags;
     int rc = reg_log_recover(&buf, &len, log1, log2, &h->replayed, h->warning, sizeof h->warning, err);
     if (rc < 0) {
@@ -164,11 +200,9 @@ int vk_reg_hive_new(const char *root_name, vk_reg_hive **out, vk_error *err)
     int rc = reg_new_hive_bytes(root_name ? root_name : "ROOT", &buf, &len, err);
     if (rc < 0)
         return rc;
-    vk_reg_hive *h = calloc(1, sizeof *h);
-    if (!h) {
-        free(buf);
-        return vk_fail(err, VK_E_NOMEM, NULL, VK_NO_OFFSET, "no memory for a hive handle");
-    }
+    vk_reg_hive *h = alloc_hive(buf, err);
+    if (!h)
+        return VK_E_NOMEM;
     h->flags = VK_REG_OPEN_WRITE;
     return finish_open(h, buf, len, out, err);
 }
@@ -249,7 +283,9 @@ void vk_reg_hive_close(vk_reg_hive *h)
         return;
     if (h->hx)
         hivex_close(h->hx);
-    if (h->tmp_path[0])
+    if (h->tmp_unlink)
         unlink(h->tmp_path);
+    if (h->tmp_fd >= 0)
+        close(h->tmp_fd);
     free(h);
 }

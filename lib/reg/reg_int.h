@@ -30,7 +30,9 @@
 
 struct vk_reg_hive {
     hive_h *hx;
-    char tmp_path[PATH_MAX]; /* private copy hivex works on (hivex only opens files), unlinked at close */
+    char tmp_path[PATH_MAX]; /* private copy hivex works on (hivex only opens files) */
+    int tmp_fd;              /* the memfd behind tmp_path, or -1 */
+    int tmp_unlink;          /* tmp_path is a file in $TMPDIR to unlink at close */
     unsigned flags;
     bool refuse_write;       /* dirty and not recovered */
     bool broken;             /* a change failed half-way: the in-memory hive is not a whole transaction */
