@@ -21,7 +21,13 @@ wait "$lockpid" 2>/dev/null
 vk create "$T/good.vhd" 16M >/dev/null
 printf 'hello' | vk write "$T/good.vhd" --offset 1M
 poke() { # FILE OFFSET HEXBYTES
-    printf "$(echo "$3" | sed 's/../\\x&/g')" | dd of="$1" bs=1 seek="$2" conv=notrunc status=none
+    # dash's printf has no \x escapes: each hex pair becomes an octal escape
+    hex=$3 bytes=""
+    while [ -n "$hex" ]; do
+        bytes="$bytes$(printf '\\%03o' "0x${hex%"${hex#??}"}")"
+        hex=${hex#??}
+    done
+    printf "$bytes" | dd of="$1" bs=1 seek="$2" conv=notrunc status=none
 }
 fsize=$(stat -c %s "$T/good.vhd")
 bad() { # NAME (then edit $T/NAME.vhd), then expect exit 3 from read
