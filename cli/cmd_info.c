@@ -149,13 +149,16 @@ static int info_raw(struct out *o, const char *path, vk_dev *dev)
     return 0;
 }
 
-/* Opens the whole chain; when a parent is missing, the image alone so the missing link can be shown. */
-static int open_image(const char *path, vk_dev **dev, vk_vhd **vhd, vk_error *err)
+/* Opens the whole chain; when the chain is broken (a parent missing, a loop, too deep), the image alone so the
+ * links can be shown, with why the chain did not open in `chain_problem` (else ""). */
+static int open_image(const char *path, vk_dev **dev, vk_vhd **vhd, char *chain_problem, size_t cap, vk_error *err)
 {
     struct vk_vhd_open_opts oo = {.flags = VK_VHD_TOLERANT};
+    chain_problem[0] = 0;
     int rc = vk_image_open(path, &oo, dev, vhd, err);
     if (rc != VK_E_CHAIN)
         return rc;
+    vk_error_format(err, chain_problem, cap);
     oo.flags |= VK_VHD_NO_PARENT;
     vk_error_clear(err);
     return vk_image_open(path, &oo, dev, vhd, err);
@@ -167,7 +170,8 @@ int cmd_info(struct ctx *c)
     vk_error err = {0};
     vk_dev *dev = NULL;
     vk_vhd *vhd = NULL;
-    if (open_image(path, &dev, &vhd, &err))
+    char chain_problem[VK_ERR_MSG_MAX + VK_ERR_FILE_MAX + 64];
+    if (open_image(path, &dev, &vhd, chain_problem, sizeof chain_problem, &err))
         return report_error(&err);
     struct out o;
     out_init(&o, stdout, c->json);
@@ -204,6 +208,8 @@ int cmd_info(struct ctx *c)
         format_time(in.parent_timestamp_unix, ts);
         out_str(&o, "parent_timestamp", ts);
         print_chain(&o, vhd, &in);
+        if (chain_problem[0])
+            out_str(&o, "chain_problem", chain_problem);
     }
     print_partitions(&o, dev, in.type != VK_VHD_FIXED ? in.block_size : 0);
     out_end(&o);
