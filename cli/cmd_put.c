@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "core/sort.h"
 
 const struct opt opts_put[] = {
     {"parents", 'p', NULL, "make the missing folders of DEST"},
@@ -113,7 +114,7 @@ static int put_tree(struct put *p, const char *host, const char *path, const str
     }
     closedir(d);
     if (n)
-        qsort(names, n, sizeof *names, cmp_names);
+        vk_sort(names, n, sizeof *names, cmp_names);
     for (size_t i = 0; i < n; i++) {
         size_t hn = strlen(host) + strlen(names[i]) + 2, pn = strlen(path) + strlen(names[i]) + 2;
         char *h = malloc(hn), *v = malloc(pn);

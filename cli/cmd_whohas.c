@@ -9,6 +9,7 @@
 #include "cli.h"
 #include "vhdkit/ops.h"
 #include "vhdkit/part.h"
+#include "core/sort.h"
 
 const struct opt opts_whohas[] = {
     {"sector", 's', "N[,N...]", "virtual disk sectors (512 bytes); repeatable"},
@@ -217,7 +218,7 @@ static int print_block(struct out *o, vk_whohas *w, const struct query *q, uint6
         free(c.v);
         return rc;
     }
-    qsort(c.v, c.n, sizeof *c.v, by_bytes);
+    vk_sort(c.v, c.n, sizeof *c.v, by_bytes);
     char qtext[64];
     snprintf(qtext, sizeof qtext, "block %llu", (unsigned long long)q->value);
     out_object(o, NULL);

@@ -12,6 +12,7 @@
 
 #include "core/checked.h"
 #include "vhd/format.h"
+#include "core/sort.h"
 
 /* Rows of the BAT sorted by file offset to find overlaps without quadratic work. */
 struct block_row {
@@ -259,7 +260,7 @@ static void check_bat(struct checker *c, const struct vhd_header *h, uint64_t ho
                     "(compact can drop it)", i);
         }
     }
-    qsort(rows, nrows, sizeof *rows, cmp_rows);
+    vk_sort(rows, nrows, sizeof *rows, cmp_rows);
     for (size_t k = 1; k < nrows; k++)
         if (rows[k].off < rows[k - 1].off + span)
             add(c, VK_CHECK_ERROR, h->table_offset + (uint64_t)rows[k].index * 4, "BAT entry %" PRIu32 " (block at "

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "vhd/format.h"
+#include "core/sort.h"
 
 static int sync_folder(const char *path, vk_error *err)
 {
@@ -81,7 +82,7 @@ static int file_order(struct cplan *p, uint64_t **out, size_t *n, vk_error *err)
     for (uint32_t blk = 0; blk < p->lay.bat_entries; blk++)
         if (vhd_cio_bat(p->vhd, blk) != VHD_BAT_UNUSED)
             v[k++] = (uint64_t)vhd_cio_bat(p->vhd, blk) << 32 | blk;
-    qsort(v, k, sizeof *v, cmp_u64);
+    vk_sort(v, k, sizeof *v, cmp_u64);
     *out = v;
     *n = k;
     return 0;

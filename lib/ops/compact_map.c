@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "vhdkit/part.h"
+#include "core/sort.h"
 
 #define BM_WINDOW (64u * 1024) /* bytes of $Bitmap held at a time: 512K clusters, 2 GiB at 4 KiB clusters */
 
@@ -64,7 +65,7 @@ static int load_pagefiles(struct cvol *v, vk_error *err)
         free(runs);
     }
     if (v->npf)
-        qsort(v->pf, v->npf, sizeof *v->pf, cmp_run);
+        vk_sort(v->pf, v->npf, sizeof *v->pf, cmp_run);
     return 0;
 }
 

@@ -9,6 +9,7 @@
 #include "ops/compact_int.h"
 #include "ops/whohas_int.h"
 #include "vhd/format.h"
+#include "core/sort.h"
 
 const char *vk_map_state_name(enum vk_map_state s)
 {
@@ -71,7 +72,7 @@ static int fill_owners(vk_whohas *w, struct mowners *m, struct vk_map_block *b, 
         return vk_fail(err, VK_E_NOMEM, w->path, VK_NO_OFFSET, NULL);
     if (rc)
         return rc;
-    qsort(m->v, m->n, sizeof *m->v, by_bytes);
+    vk_sort(m->v, m->n, sizeof *m->v, by_bytes);
     b->owners_count = m->n;
     for (size_t i = 0; i < m->n && b->nowners < VK_MAP_TOP_OWNERS; i++) {
         struct vk_map_owner *o = &b->owners[b->nowners++];

@@ -16,6 +16,7 @@
 #include "core/bytes.h"
 #include "core/utf16.h"
 #include "ops/owners_int.h"
+#include "core/sort.h"
 
 /* Records read per $MFT read: 1 MiB at 4 KiB records, 256 KiB at 1 KiB. */
 #define CHUNK_RECORDS 256u
@@ -291,7 +292,7 @@ int vk_owners_build(vk_ntfs *v, vk_owners **out, vk_error *err)
         vk_owners_free(o);
         return rc;
     }
-    qsort(o->runs, (size_t)o->nruns, sizeof *o->runs, cmp_run);
+    vk_sort(o->runs, (size_t)o->nruns, sizeof *o->runs, cmp_run);
     for (uint64_t i = 1; i < o->nruns; i++)
         o->st.overlaps += o->runs[i - 1].lcn + o->runs[i - 1].len > o->runs[i].lcn;
     o->st.runs = o->nruns;

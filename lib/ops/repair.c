@@ -12,6 +12,7 @@
 #include "core/checked.h"
 #include "ops/chain_ops.h"
 #include "vhd/format.h"
+#include "core/sort.h"
 
 struct fix {
     vk_dev *file;
@@ -203,7 +204,7 @@ static int fix_bat(struct fix *x, vk_error *err)
         x->footer_dirty = x->copy_dirty = true;
     }
     /* Pass 2: blocks over the metadata or over each other are copied apart (both entries keep reading the same). */
-    qsort(rows, nrows, sizeof *rows, cmp_row);
+    vk_sort(rows, nrows, sizeof *rows, cmp_row);
     uint64_t prev_end = 0;
     for (size_t k = 0; !rc && k < nrows; k++) {
         uint64_t off = rows[k].off;

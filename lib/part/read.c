@@ -9,6 +9,7 @@
 
 #include "core/bytes.h"
 #include "core/checked.h"
+#include "core/sort.h"
 
 int table_read_sector(vk_dev *disk, uint64_t lba, uint8_t buf[512], vk_error *err)
 {
@@ -112,7 +113,7 @@ static int check_overlaps(vk_dev *disk, const vk_part_table *t, vk_error *err)
     for (unsigned i = 0; i < t->count; i++)
         if (!(t->parts[i].flags & VK_PART_CONTAINER))
             v[n++] = &t->parts[i];
-    qsort(v, n, sizeof *v, cmp_start);
+    vk_sort(v, n, sizeof *v, cmp_start);
     int rc = 0;
     for (unsigned i = 1; i < n && !rc; i++)
         if (v[i]->start_lba < v[i - 1]->start_lba + v[i - 1]->nsec)
@@ -175,8 +176,7 @@ int vk_part_read(vk_dev *disk, vk_part_table *out, vk_error *err)
         vk_part_table_free(out);
         return rc;
     }
-    if (out->count) /* qsort's pointer must not be NULL even for zero elements (a disk with no partitions) */
-        qsort(out->parts, out->count, sizeof *out->parts, cmp_number);
+    vk_sort(out->parts, out->count, sizeof *out->parts, cmp_number);
     return 0;
 }
 

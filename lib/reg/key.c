@@ -10,6 +10,7 @@
 
 #include "core/bytes.h"
 #include "core/utf16.h"
+#include "core/sort.h"
 
 /* Next code point of UTF-8 text; a byte that does not start a valid sequence stands for itself. */
 static uint32_t next_cp(const unsigned char **s)
@@ -268,7 +269,7 @@ int reg_children(vk_reg_hive *h, vk_reg_key key, struct reg_child **out, size_t 
         }
     }
     free(kids);
-    qsort(v, n, sizeof *v, cmp_children);
+    vk_sort(v, n, sizeof *v, cmp_children);
     *out = v;
     *count = n;
     return 0;

@@ -10,6 +10,7 @@
 #include "core/checked.h"
 #include "core/utf16.h"
 #include "vhd/image_internal.h"
+#include "core/sort.h"
 
 /* The trailing footer; a 511-byte one (before Virtual PC 2004); with VK_VHD_TOLERANT the copy at offset 0. */
 static int read_footer(vk_vhd *vhd, vk_error *err)
@@ -163,7 +164,7 @@ static int check_bat(vk_vhd *vhd, vk_error *err)
     for (uint32_t i = 0; i < vhd->bat_entries; i++)
         if (vhd->bat[i] != VHD_BAT_UNUSED)
             pairs[n++] = ((uint64_t)vhd->bat[i] << 32) | i;
-    qsort(pairs, n, sizeof *pairs, cmp_u64);
+    vk_sort(pairs, n, sizeof *pairs, cmp_u64);
     int rc = 0;
     for (uint32_t k = 1; k < n; k++) {
         uint64_t prev = (pairs[k - 1] >> 32) * VHD_SECTOR, cur = (pairs[k] >> 32) * VHD_SECTOR;
