@@ -93,7 +93,8 @@ static size_t chunk_for(uint64_t shift)
     return shift < CHUNK_MAX ? (size_t)shift : CHUNK_MAX;
 }
 
-static int finish_patches(vk_dev *disk, const struct align_plan *p, struct vk_align_result *res, vk_error *err)
+static int finish_patches(vk_dev *disk, const struct align_plan *p, int registry, struct vk_align_result *res,
+                          vk_error *err)
 {
     int rc = align_patch_boot(disk, p, &res->boot_sectors, err);
     if (!rc)
@@ -101,6 +102,11 @@ static int finish_patches(vk_dev *disk, const struct align_plan *p, struct vk_al
     if (!rc)
         rc = align_patch_tables(disk, p, err);
     if (!rc)
+        rc = vk_dev_flush(disk, err);
+    /* Last: the hives are found through the rewritten table's places, and a resume redoes it all. */
+    if (!rc && registry)
+        rc = align_patch_registry(disk, p, 1, res, err);
+    if (!rc && registry)
         rc = vk_dev_flush(disk, err);
     return rc;
 }
@@ -139,7 +145,7 @@ static int fix_in_place(const char *path, vk_dev *disk, vk_vhd *vhd, struct alig
     }
     free(buf);
     if (!rc)
-        rc = finish_patches(disk, p, res, err);
+        rc = finish_patches(disk, p, 1, res, err);
     if (!rc)
         rc = align_journal_finish(j, err);
     return rc;
@@ -192,6 +198,23 @@ static int copy_all(vk_dev *src, vk_dev *dst, const struct align_plan *p, struct
     return rc;
 }
 
+static int patch_registry_of(const char *path, const struct align_plan *p, struct vk_align_result *res,
+                             vk_error *err)
+{
+    vk_dev *disk;
+    vk_vhd *vhd;
+    int rc = vk_image_open(path, &(struct vk_vhd_open_opts){.flags = VK_VHD_RDWR}, &disk, &vhd, err);
+    if (rc)
+        return rc;
+    rc = align_patch_registry(disk, p, 1, res, err);
+    if (!rc)
+        rc = vk_dev_flush(disk, err);
+    if (!rc && vhd)
+        rc = vk_vhd_flush(vhd, err);
+    vk_dev_close(disk);
+    return rc;
+}
+
 static int fix_to_output(vk_dev *src, vk_vhd *svhd, const struct align_plan *p, const char *out,
                          struct vk_align_result *res, vk_error *err)
 {
@@ -231,7 +254,7 @@ static int fix_to_output(vk_dev *src, vk_vhd *svhd, const struct align_plan *p, 
     if (!rc)
         rc = copy_all(src, dst, p, res, err);
     if (!rc)
-        rc = finish_patches(dst, p, res, err);
+        rc = finish_patches(dst, p, 0, res, err);
     if (dvhd) {
         if (!rc)
             rc = vk_vhd_flush(dvhd, err);
@@ -241,6 +264,10 @@ static int fix_to_output(vk_dev *src, vk_vhd *svhd, const struct align_plan *p, 
             rc = vk_dev_flush(dst, err);
         vk_dev_close(dst);
     }
+    /* The hives are changed through an ordinary (not bulk) open of the finished image: NTFS reads back what it
+     * writes, which a bulk image does not promise. */
+    if (!rc)
+        rc = patch_registry_of(tmp, p, res, err);
     if (!rc && rename(tmp, out) < 0)
         rc = vk_fail_errno(err, VK_E_IO, errno, out, VK_NO_OFFSET, "cannot rename %s into place", tmp);
     if (!rc)
@@ -316,8 +343,10 @@ int vk_align_fix(const char *path, const struct vk_align_opts *opts, struct vk_a
     }
     if (!rc)
         report_plan(p, res);
-    if (rc || opts->flags & VK_ALIGN_DRY_RUN || (!p->nmoves && !j.found)) {
+    if (rc || (!p->nmoves && !j.found)) {
         /* nothing to write */
+    } else if (opts->flags & VK_ALIGN_DRY_RUN) {
+        rc = align_patch_registry(disk, p, 0, res, err);
     } else if (opts->output) {
         rc = fix_to_output(disk, vhd, p, opts->output, res, err);
     } else {

@@ -55,5 +55,10 @@ int align_plan_make(const vk_part_table *t, uint64_t disk_size, uint64_t target,
 /* align_patch.c: idempotent rewrites after the data moved: NTFS hidden sectors, MBR/EBR or GPT. */
 int align_patch_boot(vk_dev *disk, const struct align_plan *p, unsigned *count, vk_error *err);
 int align_patch_tables(vk_dev *disk, const struct align_plan *p, vk_error *err);
+/* align_reg.c: SYSTEM\MountedDevices values and BCD device elements of every NTFS volume that still hold a moved
+ * partition's old offset (MBR disks). `moved`: the volumes are at their new places and matches are rewritten
+ * (each hive committed atomically); else the volumes are read at their old places and matches only counted. */
+int align_patch_registry(vk_dev *disk, const struct align_plan *p, int moved, struct vk_align_result *res,
+                         vk_error *err);
 
 #endif

@@ -3,12 +3,15 @@
 # vhdkit align --fix: XP-style vk-gen disks (63) in place (raw, fixed, dynamic) and with -o (also a differencing
 # child); a raw disk with a primary and two logical NTFS partitions (extended container, EBR chain); a GPT disk with
 # nothing to do. After the move: every file's hash equal, fls -r equal, hidden sectors = new start (primary and backup
-# boot sector), mmls agrees, align exits 0, qemu-img and libvhdi read the image.
+# boot sector), mmls agrees, align exits 0, qemu-img and libvhdi read the image. The XP disk also carries a
+# Vista-style Boot/BCD (vk-gen --bcd) and an extra MountedDevices value that names no partition: hivexget on the
+# SYSTEM and BCD hives taken out with `vhdkit cat` shows the new offset where the old one was and the extra value
+# untouched (the two hive files change, so the hash and fls comparisons leave them out).
 . "$(dirname "$0")/lib.sh"
 : "${VKGEN:?VKGEN must name the vk-gen binary}"
 : "${VHDI_CAT:?VHDI_CAT must name tests/peers/vhdi_cat}"
-command -v mkntfs >/dev/null && command -v fls >/dev/null && command -v qemu-img >/dev/null ||
-    skip_all "mkntfs, sleuthkit and qemu-utils are test dependencies"
+command -v mkntfs >/dev/null && command -v fls >/dev/null && command -v qemu-img >/dev/null &&
+    command -v hivexget >/dev/null || skip_all "mkntfs, sleuthkit, qemu-utils and hivex tools are test dependencies"
 
 # files IMAGE [PART]: "path sha256" of every file of the volume
 files() {
@@ -30,10 +33,29 @@ backup() {
     ts=$(dd if="$1" bs=512 skip="$2" count=1 2>/dev/null | od -An -tu8 -j40 -N8 | tr -d ' ')
     hidden "$1" $(($2 + ts))
 }
-# flslist RAW LBA: fls -r listing of the volume at LBA
-flslist() { fls -r -o "$2" "$1" | sort; }
+# flslist RAW LBA: fls -r listing of the volume at LBA, without the hives align rewrites (new MFT records)
+flslist() { fls -r -o "$2" "$1" | grep -Ev 'SYSTEM|BCD' | sort; }
+HIVES='^/(Windows/System32/config/SYSTEM|Boot/BCD) '
+# regvals IMAGE: MountedDevices and every BCD device element, as hivexget prints them
+regvals() {
+    vk cat "$1" Windows/System32/config/SYSTEM >"$T/SYSTEM" && hivexget "$T/SYSTEM" MountedDevices
+    vk cat "$1" Boot/BCD >"$T/BCD"
+    for o in '{9dea862c-5cdd-4e70-acc1-f32b344d4795}\Elements\11000001' \
+        '{6a6c1f1b-59d4-11dc-9a8b-0016d3cc1f53}\Elements\11000001' '{6a6c1f1b-59d4-11dc-9a8b-0016d3cc1f53}\Elements\21000001'; do
+        printf 'BCD %s ' "$o"; hivexget "$T/BCD" "Objects\\$o" Element | od -An -tx1 | tr -d '\n'; echo
+    done
+}
 
-"$VKGEN" --out "$T/xp.vhd" --layout mbr63 --size 160M --files 20 --quiet || not_ok "vk-gen xp disk"
+"$VKGEN" --out "$T/xp.vhd" --layout mbr63 --size 160M --files 20 --bcd --quiet || not_ok "vk-gen xp disk"
+vk reg set -t binary "$T/xp.vhd" 'HKLM\SYSTEM\MountedDevices' '\DosDevices\E:' "25 27 56 5c 00 7e 00 00 01 00 00 00" >/dev/null
+regvals "$T/xp.vhd" >"$T/reg.before"
+# What the values must become: the old offset 63 * 512 = 0x7e00 at byte 4 (MountedDevices) and at 0x20 (BCD
+# elements, where od's line shows it as "00 7e 00 00") replaced by 1 MiB; E: names no partition and stays.
+sed -e 's/^\("\\\\DosDevices\\\\C:"\|"\\\\??\\\\Volume{[^}]*}"\)=hex(3):\(.\{11\}\),00,7e,00,00,00,00,00,00$/\1=hex(3):\2,00,00,10,00,00,00,00,00/' \
+    -e '/^BCD/s/ 48 00 00 00 00 00 00 00 00 7e 00 00 00 00 00 00 / 48 00 00 00 00 00 00 00 00 00 10 00 00 00 00 00 /' \
+    "$T/reg.before" >"$T/reg.expect"
+is "$(grep -c 'BCD.* 48 00 00 00 00 00 00 00 00 00 10 00 00 00 00 00 ' "$T/reg.expect") $(grep -c '00,00,10,00,00,00,00,00$' "$T/reg.expect")" "3 2" \
+    "the BCD has 3 device elements and MountedDevices 2 values naming the partition at 63"
 vk convert "$T/xp.vhd" "$T/xp.raw" --type raw >/dev/null
 files "$T/xp.vhd" >"$T/files.before"
 flslist "$T/xp.raw" 63 >"$T/fls.before"
@@ -44,8 +66,13 @@ check_moved() {
     img=$1 name=$2
     is "$(status vk align "$img")" 0 "$name: align reports all aligned"
     files "$img" >"$T/files.after"
-    cmp -s "$T/files.before" "$T/files.after" && ok "$name: every file identical" ||
-        { not_ok "$name: every file identical"; diff "$T/files.before" "$T/files.after" | head -5 | sed "s/^/#   /"; }
+    grep -Ev "$HIVES" "$T/files.before" >"$T/f1"
+    grep -Ev "$HIVES" "$T/files.after" >"$T/f2"
+    cmp -s "$T/f1" "$T/f2" && ok "$name: every file identical (but the two hives)" ||
+        { not_ok "$name: every file identical"; diff "$T/f1" "$T/f2" | head -5 | sed "s/^/#   /"; }
+    regvals "$img" >"$T/reg.after"
+    cmp -s "$T/reg.expect" "$T/reg.after" && ok "$name: hivexget: MountedDevices and BCD elements at the new offset" ||
+        { not_ok "$name: MountedDevices and BCD"; diff "$T/reg.expect" "$T/reg.after" | head -6 | sed "s/^/#   /"; }
     rm -f "$T/after.raw"
     vk convert "$img" "$T/after.raw" --type raw >/dev/null
     new=$(lba "$T/after.raw" 1)

@@ -36,6 +36,7 @@ struct gen_spec {
     uint64_t fill;           /* bytes of large (10-50 MiB) files to add, 0 = none */
     uint64_t pagefile;       /* pagefile.sys size in bytes */
     int quiet;
+    int bcd;                 /* --bcd: a Vista-style Boot/BCD (bcd.c) */
 };
 
 /* spec.c: options and key=value files. */
@@ -133,5 +134,7 @@ int put_dir(struct gen_ctx *g, const char *path, vk_error *err);
 
 /* hives.c: registry hives built with vk_reg. */
 int hives_write(struct gen_ctx *g, vk_error *err);
+/* bcd.c: Boot/BCD whose device elements point at the NTFS partition (MBR). */
+int bcd_write(struct gen_ctx *g, vk_error *err);
 
 #endif

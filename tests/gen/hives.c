@@ -213,5 +213,6 @@ int hives_write(struct gen_ctx *g, vk_error *err)
         if (rc)
             return rc;
     }
-    return write_hive(g, ntuser, build_ntuser, err);
+    int rc = g->spec->bcd ? bcd_write(g, err) : 0;
+    return rc ? rc : write_hive(g, ntuser, build_ntuser, err);
 }

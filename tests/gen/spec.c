@@ -143,6 +143,8 @@ int spec_set(struct gen_spec *s, const char *name, const char *value)
     }
     if (!strcmp(name, "quiet"))
         return s->quiet = 1, 0;
+    if (!strcmp(name, "bcd"))
+        return s->bcd = 1, 0;
     if (!strcmp(name, "user"))
         return set_text(s->user, sizeof s->user, name, value);
     if (!strcmp(name, "label"))
