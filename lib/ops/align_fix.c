@@ -343,6 +343,22 @@ int vk_align_fix(const char *path, const struct vk_align_opts *opts, struct vk_a
     }
     if (!rc)
         report_plan(p, res);
+    /* A VHD whose last partition no longer fits grows first (vk_resize on the closed image), before the journal
+     * exists: a run stopped during the growth plans again from the disk as it then is. */
+    if (!rc && in_place && vhd && !j.found && p->nmoves && p->new_size > disk->size) {
+        vk_dev_close(disk);
+        disk = NULL;
+        vhd = NULL;
+        struct vk_chain_result cr = {0};
+        rc = vk_resize(path, p->new_size, 0, &cr, err);
+        if (!rc)
+            rc = vk_image_open(path, &oo, &disk, &vhd, err);
+        if (!rc && disk->size < p->new_size)
+            rc = vk_fail(err, VK_E_UNSUPPORTED, path, VK_NO_OFFSET, "the image grew to %llu bytes, not %llu",
+                         (unsigned long long)disk->size, (unsigned long long)p->new_size);
+        if (!rc)
+            res->new_disk_size = disk->size;
+    }
     if (rc || (!p->nmoves && !j.found)) {
         /* nothing to write */
     } else if (opts->flags & VK_ALIGN_DRY_RUN) {
@@ -353,11 +369,12 @@ int vk_align_fix(const char *path, const struct vk_align_opts *opts, struct vk_a
         rc = fix_in_place(path, disk, vhd, p, &j, res, err);
     }
     align_journal_close(&j);
-    if (vhd) {
+    if (vhd && disk) {
         int frc = in_place && !rc ? vk_vhd_flush(vhd, err) : 0;
         rc = rc ? rc : frc;
     }
-    vk_dev_close(disk);
+    if (disk)
+        vk_dev_close(disk);
     free(p);
     res->seconds = now() - t0;
     return rc;

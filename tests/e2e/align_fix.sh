@@ -174,3 +174,18 @@ is "$fsck_ok" 1 "multi: fls reads all three volumes at their new places"
 cp "$T/gpt.vhd" "$T/gpt0.vhd"
 is "$(status vk align --fix "$T/gpt.vhd")" 0 "gpt: --fix exits 0"
 cmp -s "$T/gpt.vhd" "$T/gpt0.vhd" && ok "gpt already aligned: nothing written" || not_ok "gpt already aligned: nothing written"
+
+# A dynamic VHD whose partition no longer fits once moved to 8 MiB grows in place (vk_resize) before the move.
+"$VKGEN" --out "$T/grow.vhd" --layout mbr63 --size 64M --files 5 --bcd --quiet
+files "$T/grow.vhd" | grep -Ev "$HIVES" >"$T/g1"
+is "$(status vk align --fix --to 8M "$T/grow.vhd")" 0 "grow: --fix --to 8M in place exits 0"
+grep -q "disk grows from 67108864" "$T/out" && ok "grow: the disk grew" || not_ok "grow: the disk grew"
+is "$(status vk align --to 8M "$T/grow.vhd")" 0 "grow: then aligned on 8 MiB"
+files "$T/grow.vhd" | grep -Ev "$HIVES" >"$T/g2"
+cmp -s "$T/g1" "$T/g2" && ok "grow: every file identical" || not_ok "grow: every file identical"
+vk cat "$T/grow.vhd" Windows/System32/config/SYSTEM >"$T/SYSTEM"
+hivexget "$T/SYSTEM" MountedDevices | grep -q '^"\\\\DosDevices\\\\C:"=hex(3):.\{11\},00,00,80,00,00,00,00,00$' &&
+    ok "grow: hivexget shows C: at 8 MiB" || not_ok "grow: hivexget shows C: at 8 MiB"
+qemu-img convert -f vpc -O raw "$T/grow.vhd" "$T/q.raw" 2>/dev/null
+test "$(stat -c %s "$T/q.raw")" -ge $((64 * 1048576 + 8 * 1048576 - 63 * 512)) && ok "grow: qemu-img reads the grown disk" ||
+    not_ok "grow: qemu-img reads the grown disk"
