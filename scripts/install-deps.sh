@@ -4,7 +4,9 @@
 # (qemu-img, libvhdi, sleuthkit, ntfs-3g tools, hivex tools). Debian; run as root (or with sudo).
 set -e
 pkgs="build-essential meson ninja-build pkg-config python3 ntfs-3g-dev libhivex-dev
-      qemu-utils ntfs-3g sleuthkit libhivex-bin libvhdi-utils libvhdi-dev xz-utils clang time jq"
+      qemu-utils ntfs-3g sleuthkit libhivex-bin libvhdi-utils libvhdi-dev xz-utils clang time jq
+      libregf-utils chntpw"
+# libregf-utils (regfexport) and chntpw (reged): the registry peers of issue 5 (tests/e2e/reg_peers.sh)
 missing=""
 for p in $pkgs; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
