@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* compact in place, in three phases ordered so a crash at any write leaves a valid image in which every used cluster
  * reads as before (DESIGN.md safety rule 3), with one fsync per step rather than per block:
- *  1. per block, clear bitmap bits; then the BAT sectors of the dropped blocks, each written once. None of these
+ *  1. per block, clear bitmap bits (in a dynamic disk the data of those sectors is zeroed too, so readers that
+ *     ignore bitmaps, qemu and libvhdi, read the zeros vhdkit reads); then the BAT sectors of the dropped blocks, each written once. None of these
  *     writes changes a needed byte, so any subset of them landing is fine; fsync: the dropped blocks' space is free
  *     only from here on;
  *  2. move blocks from the end of the file into holes: copy every moving block (bitmap and data) to its hole, fsync,
@@ -43,14 +44,40 @@ static int cmp_u32(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
+/* Zeros the data of the sectors of a dynamic-disk block whose bits the plan clears (free clusters: no byte anyone
+ * needs), in runs. `zeros` is block_size bytes of zero. */
+static int zero_cleared(struct cplan *p, uint32_t blk, const uint8_t *zeros, vk_error *err)
+{
+    uint64_t data_off = (uint64_t)vhd_cio_bat(p->vhd, blk) * VHD_SECTOR + p->lay.bitmap_bytes;
+    uint32_t spb = p->lay.sectors_per_block;
+    for (uint32_t s = 0; s < spb;) {
+        if (!vhd_bitmap_get(p->old_bits, s) || vhd_bitmap_get(p->new_bits, s)) {
+            s++;
+            continue;
+        }
+        uint32_t e = s;
+        while (e < spb && vhd_bitmap_get(p->old_bits, e) && !vhd_bitmap_get(p->new_bits, e))
+            e++;
+        int rc = vk_dev_write(p->file, zeros, (size_t)(e - s) * VHD_SECTOR, data_off + (uint64_t)s * VHD_SECTOR, err);
+        if (rc)
+            return rc;
+        s = e;
+    }
+    return 0;
+}
+
 /* Phase 1 (or the whole dry run when `write` is false). */
 static int walk_blocks(struct cplan *p, const struct vk_compact_opts *o, struct vk_compact_result *res, bool write,
                        uint64_t total, vk_error *err)
 {
     uint32_t *dropped = NULL; /* ascending, as the walk goes */
+    uint8_t *zeros = NULL;
     size_t ndropped = 0;
-    if (write && !(dropped = malloc((res->blocks_before ? res->blocks_before : 1) * sizeof *dropped)))
+    if (write && (!(dropped = malloc((res->blocks_before ? res->blocks_before : 1) * sizeof *dropped)) ||
+                  (!p->diff && !(zeros = calloc(1, p->lay.block_size))))) {
+        free(dropped);
         return vk_fail(err, VK_E_NOMEM, vk_vhd_path(p->vhd), VK_NO_OFFSET, "cannot allocate the block list");
+    }
     uint64_t done = 0;
     int rc = 0;
     for (uint32_t blk = 0; blk < p->lay.bat_entries && !rc; blk++) {
@@ -63,6 +90,8 @@ static int walk_blocks(struct cplan *p, const struct vk_compact_opts *o, struct 
             dropped[ndropped++] = blk;
         } else if (!rc && write && bp.action == BP_CHANGE) {
             rc = vhd_cio_bitmap_write(p->vhd, blk, p->old_bits, p->new_bits, err);
+            if (!rc && zeros)
+                rc = zero_cleared(p, blk, zeros, err);
         }
         if (rc)
             break;
@@ -72,6 +101,7 @@ static int walk_blocks(struct cplan *p, const struct vk_compact_opts *o, struct 
     if (!rc && ndropped)
         rc = vhd_cio_bat_write(p->vhd, dropped, ndropped, err);
     free(dropped);
+    free(zeros);
     return rc;
 }
 
