@@ -5,6 +5,7 @@
  * a moved partition's old offset is changed, so a resumed run redoes this step without harm. */
 #include "ops/align_int.h"
 
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -139,6 +140,63 @@ static int patch_hive(vk_reg_hive *h, int which, const struct align_plan *p, int
     return patch_bcd(h, p, write, count, err);
 }
 
+#define NTFS_MFT_LCN_OFF 0x30
+#define NTFS_MIRR_LCN_OFF 0x38
+#define NTFS_REC_SIZE_OFF 0x40
+#define MIRR_RECORDS 4
+
+/* A run stopped inside libntfs-3g's update of the first MFT records leaves $MFTMirr behind $MFT, and libntfs-3g
+ * then refuses the volume. As ntfsfix and chkdsk do, $MFT is taken as the authority: its first records are copied
+ * over the mirror when they differ. Returns 1 when something was copied. */
+static int mirror_from_mft(vk_dev *disk, uint64_t off, uint64_t len, const struct ntfs_boot *b, const uint8_t s[512],
+                           vk_error *err)
+{
+    int8_t per = (int8_t)s[NTFS_REC_SIZE_OFF];
+    uint64_t rec = per > 0 ? (uint64_t)per * b->cluster_size : per > -31 && per < 0 ? 1ull << -per : 0;
+    uint64_t mft = get_le64(s + NTFS_MFT_LCN_OFF), mirr = get_le64(s + NTFS_MIRR_LCN_OFF);
+    uint64_t n = MIRR_RECORDS * rec;
+    if (!rec || rec > 65536 || mft > len / b->cluster_size || mirr > len / b->cluster_size ||
+        mft * b->cluster_size > len - n || mirr * b->cluster_size > len - n)
+        return 0;
+    uint8_t *a = malloc(2 * n);
+    if (!a)
+        return vk_fail(err, VK_E_NOMEM, NULL, VK_NO_OFFSET, NULL);
+    int rc = vk_dev_read(disk, a, n, off + mft * b->cluster_size, err);
+    if (!rc)
+        rc = vk_dev_read(disk, a + n, n, off + mirr * b->cluster_size, err);
+    if (!rc && memcmp(a, a + n, n)) {
+        rc = vk_dev_write(disk, a, n, off + mirr * b->cluster_size, err);
+        if (!rc)
+            rc = vk_dev_flush(disk, err);
+        if (!rc)
+            rc = 1;
+    }
+    free(a);
+    return rc;
+}
+
+/* 1 when an interrupted hive commit left names behind (NAME.vhdkit-new, or a case twin of NAME: see
+ * lib/reg/volume_replace.c); a new commit of the hive, even unchanged, removes them. */
+static int commit_leftovers(vk_ntfs *vol, const char *file)
+{
+    char name[2 * VK_REG_FILE_MAX + 16];
+    snprintf(name, sizeof name, "%s.vhdkit-new", file);
+    if (vk_ntfs_name_state(vol, name, NULL) > 0)
+        return 1;
+    const char *leaf = strrchr(file, '/');
+    size_t at = leaf ? (size_t)(leaf - file) + 1 : 0;
+    for (int n = 0, seen = 0; file[at + n]; n++) {
+        if (!isalpha((unsigned char)file[at + n]) || seen++ > 1)
+            continue;
+        snprintf(name, sizeof name, "%s", file);
+        char *c = name + at + n;
+        *c = (char)(isupper((unsigned char)*c) ? tolower((unsigned char)*c) : toupper((unsigned char)*c));
+        if (vk_ntfs_name_state(vol, name, NULL) > 0)
+            return 1;
+    }
+    return 0;
+}
+
 /* Counts (read-only mount) then, when something matches and `write`, patches and commits each hive of the
  * volume at [off, off+len). */
 static int patch_volume(vk_dev *disk, uint64_t off, uint64_t len, const struct align_plan *p, int write,
@@ -153,14 +211,19 @@ static int patch_volume(vk_dev *disk, uint64_t off, uint64_t len, const struct a
     if ((rc = vk_dev_window(disk, off, len, 0, &win, err)))
         return rc;
     vk_ntfs *vol;
-    /* A volume libntfs-3g cannot read holds no hive we could read either. */
+    /* A volume libntfs-3g cannot read holds no hive we could read either; when it did read before the move (the
+     * mirror case above, after a stop in an earlier run of this step), it is mended once. */
     if (vk_ntfs_mount(win, VK_NTFS_RDONLY, &vol, NULL)) {
-        vk_dev_close(win);
-        return 0;
+        int m = write ? mirror_from_mft(disk, off, len, &b, s, err) : 0;
+        if (m <= 0 || (rc = vk_ntfs_mount(win, VK_NTFS_RDONLY, &vol, err))) {
+            vk_dev_close(win);
+            return m < 0 ? m : rc;
+        }
     }
     static const enum vk_reg_root roots[NHIVES] = {VK_REG_ROOT_SYSTEM, VK_REG_ROOT_BCD};
     char file[NHIVES][VK_REG_FILE_MAX];
     unsigned found[NHIVES] = {0};
+    int stale[NHIVES] = {0};
     int any = 0;
     for (int w = 0; w < NHIVES && !rc; w++) {
         vk_reg_path rp = {.root = roots[w]};
@@ -172,7 +235,8 @@ static int patch_volume(vk_dev *disk, uint64_t off, uint64_t len, const struct a
             rc = patch_hive(h, w, p, 0, &found[w], err);
             vk_reg_hive_close(h);
         }
-        any |= found[w] != 0;
+        stale[w] = write && commit_leftovers(vol, file[w]);
+        any |= found[w] != 0 || stale[w];
     }
     vk_ntfs_unmount(vol, NULL);
     if (!rc && any && write) {
@@ -180,7 +244,7 @@ static int patch_volume(vk_dev *disk, uint64_t off, uint64_t len, const struct a
             for (int w = 0; w < NHIVES && !rc; w++) {
                 unsigned n = 0;
                 vk_reg_hive *h;
-                if (!found[w] || (rc = vk_reg_volume_open(vol, file[w], VK_REG_OPEN_WRITE, &h, err)))
+                if ((!found[w] && !stale[w]) || (rc = vk_reg_volume_open(vol, file[w], VK_REG_OPEN_WRITE, &h, err)))
                     continue;
                 rc = patch_hive(h, w, p, 1, &n, err);
                 if (!rc)
