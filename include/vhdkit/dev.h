@@ -77,6 +77,9 @@ VK_API int vk_dev_file_allocate(vk_dev *dev, uint64_t off, uint64_t len, vk_erro
 /* Host file descriptor of a file device (for fsync/rename by callers), -1 for other devices. */
 VK_API int vk_dev_file_fd(vk_dev *dev);
 
+/* fsync the folder holding `path`, so a rename or creation in it survives a crash. */
+VK_API int vk_sync_parent_dir(const char *path, vk_error *err);
+
 /* A window [off, off+len) of `base` seen as a device of its own. With `own_base`, closing the window closes base. */
 VK_API int vk_dev_window(vk_dev *base, uint64_t off, uint64_t len, int own_base, vk_dev **out, vk_error *err);
 

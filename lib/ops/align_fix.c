@@ -151,21 +151,6 @@ static int fix_in_place(const char *path, vk_dev *disk, vk_vhd *vhd, struct alig
     return rc;
 }
 
-static int sync_dir(const char *path, vk_error *err)
-{
-    char *copy = strdup(path);
-    if (!copy)
-        return vk_fail(err, VK_E_NOMEM, path, VK_NO_OFFSET, NULL);
-    int fd = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    int rc = 0;
-    if (fd < 0 || fsync(fd) < 0)
-        rc = vk_fail_errno(err, VK_E_IO, errno, path, VK_NO_OFFSET, "cannot sync the folder after renaming");
-    if (fd >= 0)
-        close(fd);
-    free(copy);
-    return rc;
-}
-
 /* Copies everything outside the moved partitions at the same offsets, then the moved ones at their new places. */
 static int copy_all(vk_dev *src, vk_dev *dst, const struct align_plan *p, struct vk_align_result *res, vk_error *err)
 {
@@ -271,7 +256,7 @@ static int fix_to_output(vk_dev *src, vk_vhd *svhd, const struct align_plan *p, 
     if (!rc && rename(tmp, out) < 0)
         rc = vk_fail_errno(err, VK_E_IO, errno, out, VK_NO_OFFSET, "cannot rename %s into place", tmp);
     if (!rc)
-        return sync_dir(out, err);
+        return vk_sync_parent_dir(out, err);
     unlink(tmp);
     return rc;
 }

@@ -47,21 +47,6 @@ int align_journal_path(const char *image, char *buf, size_t cap, const char *suf
     return (size_t)snprintf(buf, cap, "%s.align-journal%s", image, suffix) >= cap ? -1 : 0;
 }
 
-static int sync_dir_of(const char *path, vk_error *err)
-{
-    char *copy = strdup(path);
-    if (!copy)
-        return vk_fail(err, VK_E_NOMEM, path, VK_NO_OFFSET, NULL);
-    int fd = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    int rc = 0;
-    if (fd < 0 || fsync(fd) < 0)
-        rc = vk_fail_errno(err, VK_E_IO, errno, path, VK_NO_OFFSET, "cannot sync the folder");
-    if (fd >= 0)
-        close(fd);
-    free(copy);
-    return rc;
-}
-
 int align_journal_create(const char *image, const struct align_plan *plan, struct align_journal *j, vk_error *err)
 {
     char tmp[4200];
@@ -92,7 +77,7 @@ int align_journal_create(const char *image, const struct align_plan *plan, struc
     if (!rc && rename(tmp, j->path) < 0)
         rc = vk_fail_errno(err, VK_E_IO, errno, j->path, VK_NO_OFFSET, "cannot rename the journal into place");
     if (!rc)
-        rc = sync_dir_of(j->path, err);
+        rc = vk_sync_parent_dir(j->path, err);
     if (rc) {
         vk_dev_close(j->dev);
         j->dev = NULL;
@@ -164,7 +149,7 @@ int align_journal_finish(struct align_journal *j, vk_error *err)
     j->dev = NULL;
     if (unlink(j->path) < 0 && errno != ENOENT)
         return vk_fail_errno(err, VK_E_IO, errno, j->path, VK_NO_OFFSET, "cannot remove the journal");
-    return sync_dir_of(j->path, err);
+    return vk_sync_parent_dir(j->path, err);
 }
 
 void align_journal_close(struct align_journal *j)

@@ -18,20 +18,6 @@
 #include "vhd/format.h"
 #include "core/sort.h"
 
-static int sync_folder(const char *path, vk_error *err)
-{
-    char dir[4096];
-    const char *slash = strrchr(path, '/');
-    snprintf(dir, sizeof dir, "%.*s", slash ? (slash == path ? 1 : (int)(slash - path)) : 1, slash ? path : ".");
-    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    int rc = 0;
-    if (fd < 0 || fsync(fd) < 0)
-        rc = vk_fail_errno(err, VK_E_IO, errno, path, VK_NO_OFFSET, "cannot sync the folder after renaming");
-    if (fd >= 0)
-        close(fd);
-    return rc;
-}
-
 static int create_out(struct cplan *p, const char *tmp, vk_vhd **out, vk_error *err)
 {
     struct vk_vhd_create_opts co = {
@@ -150,7 +136,7 @@ int compact_to_file(struct cplan *p, const char *out, const struct vk_compact_op
     if (!rc && rename(tmp, out) < 0)
         rc = vk_fail_errno(err, VK_E_IO, errno, out, VK_NO_OFFSET, "cannot rename %s into place", tmp);
     if (!rc)
-        return sync_folder(out, err);
+        return vk_sync_parent_dir(out, err);
     if (created)
         unlink(tmp);
     return rc;

@@ -160,22 +160,6 @@ static void close_dest(struct dest *d)
     memset(d, 0, sizeof *d);
 }
 
-/* Makes the rename durable: fsync the folder that holds `path`. */
-static int sync_parent_dir(const char *path, vk_error *err)
-{
-    char *copy = strdup(path);
-    if (!copy)
-        return vk_fail(err, VK_E_NOMEM, path, VK_NO_OFFSET, NULL);
-    int fd = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    int rc = 0;
-    if (fd < 0 || fsync(fd) < 0)
-        rc = vk_fail_errno(err, VK_E_IO, errno, path, VK_NO_OFFSET, "cannot sync the folder after renaming");
-    if (fd >= 0)
-        close(fd);
-    free(copy);
-    return rc;
-}
-
 int vk_convert(const char *src, const char *dst, const struct vk_convert_opts *opts, struct vk_convert_result *res,
                vk_error *err)
 {
@@ -216,7 +200,7 @@ int vk_convert(const char *src, const char *dst, const struct vk_convert_opts *o
     if (!rc && rename(tmp, dst) < 0)
         rc = vk_fail_errno(err, VK_E_IO, errno, dst, VK_NO_OFFSET, "cannot rename %s into place", tmp);
     if (!rc)
-        return sync_parent_dir(dst, err);
+        return vk_sync_parent_dir(dst, err);
     if (created)
         unlink(tmp);
     return rc;
