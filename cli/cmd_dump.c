@@ -28,7 +28,8 @@ const struct opt opts_dump[] = {
     {NULL, 0, NULL, NULL},
 };
 
-enum kind { K_ASCII, K_U32, K_U64, K_HEX32, K_HEX64, K_TIME, K_VERSION, K_TYPE, K_GEOMETRY, K_UUID, K_BYTE, K_SKIP };
+enum kind { K_ASCII, K_U32, K_U64, K_HEX32, K_HEX64, K_TIME, K_VERSION, K_TYPE, K_GEOMETRY, K_UUID, K_BYTE, K_SKIP,
+             K_CHECKSUM };
 
 struct field {
     const char *name;
@@ -49,7 +50,7 @@ static const struct field footer_fields[] = {
     {"current_size", VHD_FOOTER_OFF_CURRENT_SIZE, 8, K_U64},
     {"disk_geometry", VHD_FOOTER_OFF_GEOMETRY, 4, K_GEOMETRY},
     {"disk_type", VHD_FOOTER_OFF_DISK_TYPE, 4, K_TYPE},
-    {"checksum", VHD_FOOTER_OFF_CHECKSUM, 4, K_HEX32},
+    {"checksum", VHD_FOOTER_OFF_CHECKSUM, 4, K_CHECKSUM},
     {"unique_id", VHD_FOOTER_OFF_UUID, 16, K_UUID},
     {"saved_state", VHD_FOOTER_OFF_SAVED_STATE, 1, K_BYTE},
 };
@@ -61,7 +62,7 @@ static const struct field header_fields[] = {
     {"header_version", VHD_HEADER_OFF_VERSION, 4, K_VERSION},
     {"max_table_entries", VHD_HEADER_OFF_MAX_TABLE_ENTRIES, 4, K_U32},
     {"block_size", VHD_HEADER_OFF_BLOCK_SIZE, 4, K_U32},
-    {"checksum", VHD_HEADER_OFF_CHECKSUM, 4, K_HEX32},
+    {"checksum", VHD_HEADER_OFF_CHECKSUM, 4, K_CHECKSUM},
     {"parent_unique_id", VHD_HEADER_OFF_PARENT_UUID, 16, K_UUID},
     {"parent_timestamp", VHD_HEADER_OFF_PARENT_TIMESTAMP, 4, K_TIME},
 };
@@ -88,6 +89,7 @@ static void decode(const struct field *fd, const uint8_t *p, char *out, size_t c
         snprintf(out, cap, "%" PRIu64, get_be64(p));
         break;
     case K_HEX32:
+    case K_CHECKSUM: /* judged by dump_fields, which knows the whole structure */
         snprintf(out, cap, "0x%08" PRIx32, get_be32(p));
         break;
     case K_HEX64:
@@ -127,7 +129,10 @@ static void decode(const struct field *fd, const uint8_t *p, char *out, size_t c
     }
 }
 
-static void emit(struct out *o, const char *name, uint64_t off, const uint8_t *p, size_t n, const char *value)
+/* `problem` (NULL when the field is sound) says how the field disagrees with the format: dump shows damaged images
+ * as they are, marks what is wrong, and exits 1 so scripts notice (DESIGN.md: the command ran and found problems). */
+static void emit(struct out *o, const char *name, uint64_t off, const uint8_t *p, size_t n, const char *value,
+                 const char *problem)
 {
     char h[2 * 64 + 1];
     hex(p, n < 64 ? n : 64, h);
@@ -137,26 +142,39 @@ static void emit(struct out *o, const char *name, uint64_t off, const uint8_t *p
         out_u64(o, "offset", off);
         out_str(o, "hex", h);
         out_str(o, "value", value);
+        if (problem)
+            out_str(o, "problem", problem);
         out_close(o);
     } else {
-        printf("  0x%010" PRIx64 "  %-22s %-34s %s\n", off, name, h, value);
+        printf("  0x%010" PRIx64 "  %-22s %-34s %s%s%s\n", off, name, h, value, problem ? "  <-- " : "",
+               problem ? problem : "");
     }
 }
 
-static void dump_fields(struct out *o, const char *title, const struct field *fs, size_t n, const uint8_t *raw,
-                        uint64_t base)
+/* Returns how many fields disagree with the format. `raw_len` is the whole structure (for its checksum). */
+static unsigned dump_fields(struct out *o, const char *title, const struct field *fs, size_t n, const uint8_t *raw,
+                            size_t raw_len, uint64_t base)
 {
+    unsigned problems = 0;
     if (o->json)
         out_array(o, title);
     else
         printf("%s at 0x%" PRIx64 ":\n", title, base);
     for (size_t i = 0; i < n; i++) {
-        char v[128];
+        char v[128], why[96];
+        const char *problem = NULL;
         decode(&fs[i], raw + fs[i].off, v, sizeof v);
-        emit(o, fs[i].name, base + fs[i].off, raw + fs[i].off, fs[i].len, v);
+        uint32_t sum = fs[i].kind == K_CHECKSUM ? vhd_checksum(raw, raw_len, fs[i].off) : 0;
+        if (fs[i].kind == K_CHECKSUM && sum != get_be32(raw + fs[i].off)) {
+            snprintf(why, sizeof why, "wrong: the bytes give 0x%08" PRIx32, sum);
+            problem = why;
+            problems++;
+        }
+        emit(o, fs[i].name, base + fs[i].off, raw + fs[i].off, fs[i].len, v, problem);
     }
     if (o->json)
         out_close(o);
+    return problems;
 }
 
 struct img {
@@ -168,6 +186,8 @@ struct img {
     bool dynamic;
     struct vhd_header head;
     uint8_t head_raw[VHD_HEADER_LEN];
+    bool footer_fallback; /* the trailing footer is damaged: showing the copy at offset 0 */
+    unsigned problems;    /* fields and entries that disagree with the format */
 };
 
 static int load(struct img *im, vk_error *err)
@@ -181,6 +201,8 @@ static int load(struct img *im, vk_error *err)
     if (vhd_footer_decode(im->foot_raw, &im->foot, NULL)) {
         /* A damaged trailing footer: show the copy at offset 0 (dynamic and differencing disks keep one). */
         im->foot_off = 0;
+        im->footer_fallback = true;
+        im->problems++;
         if ((rc = vk_dev_read(im->f, im->foot_raw, VHD_FOOTER_LEN, 0, err)))
             return rc;
         if (vhd_footer_decode(im->foot_raw, &im->foot, NULL))
@@ -203,7 +225,8 @@ static int load(struct img *im, vk_error *err)
 static void dump_header(struct out *o, struct img *im)
 {
     uint64_t base = im->foot.data_offset;
-    dump_fields(o, "header", header_fields, sizeof header_fields / sizeof header_fields[0], im->head_raw, base);
+    im->problems += dump_fields(o, "header", header_fields, sizeof header_fields / sizeof header_fields[0],
+                                im->head_raw, VHD_HEADER_LEN, base);
     char name[1024];
     if (vk_utf16_to_utf8(im->head_raw + VHD_HEADER_OFF_PARENT_NAME, VHD_HEADER_PARENT_NAME_LEN, VK_UTF16_BE, name,
                          sizeof name) < 0)
@@ -212,7 +235,7 @@ static void dump_header(struct out *o, struct img *im)
         out_str(o, "parent_unicode_name", name);
     } else {
         struct field f = {"parent_unicode_name", VHD_HEADER_OFF_PARENT_NAME, 16, K_SKIP};
-        emit(o, f.name, base + f.off, im->head_raw + f.off, f.len, name);
+        emit(o, f.name, base + f.off, im->head_raw + f.off, f.len, name, NULL);
     }
 }
 
@@ -290,6 +313,9 @@ static int dump_bat(struct out *o, struct img *im, bool all, vk_error *err)
         if (e == VHD_BAT_UNUSED && !all)
             continue;
         uint64_t eoff = im->head.table_offset + (uint64_t)i * 4;
+        bool outside = e != VHD_BAT_UNUSED &&
+                       !ck_range_inside((uint64_t)e * 512, vhd_bitmap_bytes(im->head.block_size), im->f->size);
+        im->problems += outside;
         if (o->json) {
             out_object(o, NULL);
             out_u64(o, "block", i);
@@ -299,13 +325,15 @@ static int dump_bat(struct out *o, struct img *im, bool all, vk_error *err)
             else {
                 out_u64(o, "sector", e);
                 out_u64(o, "block_offset", (uint64_t)e * 512);
+                if (outside)
+                    out_str(o, "problem", "the block lies past the end of the file");
             }
             out_close(o);
         } else if (e == VHD_BAT_UNUSED) {
             printf("  0x%010" PRIx64 "  block %-8" PRIu32 " ffffffff  unallocated\n", eoff, i);
         } else {
-            printf("  0x%010" PRIx64 "  block %-8" PRIu32 " %08" PRIx32 "  sector %" PRIu32 " (offset 0x%" PRIx64 ")\n",
-                   eoff, i, e, e, (uint64_t)e * 512);
+            printf("  0x%010" PRIx64 "  block %-8" PRIu32 " %08" PRIx32 "  sector %" PRIu32 " (offset 0x%" PRIx64 ")%s\n",
+                   eoff, i, e, e, (uint64_t)e * 512, outside ? "  <-- past the end of the file" : "");
         }
     }
     if (o->json)
@@ -399,8 +427,10 @@ int cmd_dump(struct ctx *c)
         if (c->json)
             out_str(&o, "image", im.path);
         if (footer)
-            dump_fields(&o, im.foot_off ? "footer" : "footer (copy at offset 0: the trailing one is damaged)",
-                        footer_fields, sizeof footer_fields / sizeof footer_fields[0], im.foot_raw, im.foot_off);
+            im.problems += dump_fields(&o, im.footer_fallback ? "footer (copy at offset 0: the trailing one is damaged)"
+                                                             : "footer",
+                                       footer_fields, sizeof footer_fields / sizeof footer_fields[0], im.foot_raw,
+                                       VHD_FOOTER_LEN, im.foot_off);
         if (header && im.dynamic)
             dump_header(&o, &im);
         if (locs)
@@ -412,5 +442,10 @@ int cmd_dump(struct ctx *c)
         out_end(&o);
     }
     vk_dev_close(im.f);
-    return rc ? report_error(&err) : 0;
+    if (rc)
+        return report_error(&err);
+    if (im.problems)
+        fprintf(stderr, "vhdkit: %s: %u field(s) disagree with the VHD format (marked above); `vhdkit check` grades "
+                "the damage and `vhdkit repair` fixes what it can\n", im.path, im.problems);
+    return im.problems ? 1 : 0;
 }

@@ -43,14 +43,15 @@ expect() {
 
 # hostile NAME [INFO]: the four read-only commands on $T/NAME.vhd, then the bytes are as before. info exits 3 unless
 # told otherwise (a damaged trailing footer with an intact copy is shown, as read-only commands accept it); dump
-# shows the fields of a damaged image (exit 0) or names what stops it (exit 3).
+# shows the fields of a damaged image (exit 1 when a field it can judge is wrong, 0 when the damage is beyond
+# single fields) or names what stops it (exit 3).
 hostile() {
     f=$T/$1.vhd
     before=$(sum "$f")
     if [ "${2:-3}" = 3 ]; then expect "$1" 3 "$f" info "$f"; else is "$(status vk info "$f")" "$2" "$1: info exits $2"; fi
     expect "$1" "1|3" "$f" check "$f"
     got=$(status vk dump "$f")
-    case $got in 0 | 3) ok "$1: dump exits $got" ;; *) not_ok "$1: dump exits $got" ;; esac
+    case $got in 0 | 1 | 3) ok "$1: dump exits $got" ;; *) not_ok "$1: dump exits $got" ;; esac
     grep -q "Sanitizer\|runtime error" "$T/err" && not_ok "$1: dump runs clean under the sanitizers"
     expect "$1" 3 "$f" ls "$f" /
     is "$(sum "$f")" "$before" "$1: no byte changed"
@@ -75,6 +76,22 @@ new blockzero; poke "$T/blockzero.vhd" $((512 + 32)) 00000000; header_csum "$T/b
 new entries; poke "$T/entries.vhd" $((512 + 28)) 7fffffff; header_csum "$T/entries.vhd"; hostile entries
 new absurd; poke "$T/absurd.vhd" $((fsize - 512 + 48)) 7fffffffffffff00; footer_csum "$T/absurd.vhd"; hostile absurd
 new hdroff; poke "$T/hdroff.vhd" $((fsize - 512 + 16)) 7fffffffffffff00; footer_csum "$T/hdroff.vhd"; hostile hdroff
+
+# dump marks the fields it can judge: a wrong footer or header checksum, a BAT entry past the end of the file.
+new csum; poke "$T/csum.vhd" $((fsize - 512 + 64)) 58585858
+is "$(status vk dump "$T/csum.vhd")" 1 "wrong footer checksum: dump exits 1"
+grep -q 'checksum .*0x58585858  <-- wrong: the bytes give 0x' "$T/out" && ok "dump marks the footer checksum line" \
+    || not_ok "dump marks the footer checksum line"
+grep -q "csum.vhd.*disagree" "$T/err" && ok "dump says on stderr that fields are wrong" || not_ok "dump's stderr note"
+new hcsum; poke "$T/hcsum.vhd" $((512 + 36)) 58585858
+vk dump "$T/hcsum.vhd" --json >"$T/h.json" 2>/dev/null
+is "$(jq -r '.header[] | select(.field == "checksum") | .problem' "$T/h.json")" \
+    "wrong: the bytes give 0x$(python3 -c 'import sys
+b=bytearray(open(sys.argv[1],"rb").read()[512:1536]); b[36:40]=bytes(4)
+print("%08x" % (~sum(b) & 0xffffffff))' "$T/hcsum.vhd")" "dump --json: the header checksum's problem gives the right sum"
+is "$(status vk dump "$T/good.vhd")" 0 "a sound image: dump exits 0"
+is "$(status vk dump --bat "$T/batpasteof.vhd")" 1 "BAT entry past the end: dump --bat exits 1"
+grep -q "past the end of the file" "$T/out" && ok "dump --bat marks the entry" || not_ok "dump --bat marks the entry"
 
 # A differencing child: its locators point past the end of the data.
 vk snapshot "$T/good.vhd" "$T/child.vhd" >/dev/null
