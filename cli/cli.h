@@ -160,6 +160,10 @@ int vol_close(struct vol *v);
 int vol_part_arg(struct ctx *c, unsigned *part);
 /* Full volume path of a command-line PATH: "/" first, '\\' read as '/', no doubled or trailing '/' (malloc'd). */
 char *vol_path(const char *arg);
+/* mkdir and rm: open the image's volume read-write, turn the second argument into a volume path and call `edit` with
+ * it and whether --FLAG was given; report, unmount and return the exit status. `edit` gets "/" too and decides. */
+typedef int (*vol_edit_fn)(struct vol *v, const char *path, bool flag, vk_error *err);
+int vol_edit(struct ctx *c, const char *flag, vol_edit_fn edit);
 /* Calls fn for each entry of `dir` (and below it when recursive) with its full path; depth 0 for dir's entries.
  * A nonzero return stops the walk and is returned. */
 typedef int (*vol_walk_fn)(void *ctx, const char *path, const vk_ntfs_dirent *e, int depth);

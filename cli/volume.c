@@ -172,6 +172,22 @@ char *vol_path(const char *arg)
     return p;
 }
 
+int vol_edit(struct ctx *c, const char *flag, vol_edit_fn edit)
+{
+    struct vol v;
+    int st = vol_open(c, c->args.pos[0], true, &v);
+    if (st)
+        return st;
+    char *path = vol_path(c->args.pos[1]);
+    vk_error err = {0};
+    int rc = path ? edit(&v, path, arg_has(&c->args, flag), &err)
+                  : vk_fail(&err, VK_E_NOMEM, v.image, VK_NO_OFFSET, NULL);
+    free(path);
+    st = rc ? report_error(&err) : 0;
+    int cst = vol_close(&v);
+    return st ? st : cst;
+}
+
 void out_times(struct out *o, const vk_ntfs_times *t)
 {
     char s[40];
