@@ -11,8 +11,9 @@
 #include <string.h>
 
 #include "core/checked.h"
-#include "vhd/format.h"
 #include "core/sort.h"
+#include "ops/layout_guess.h"
+#include "vhd/format.h"
 
 /* Rows of the BAT sorted by file offset to find overlaps without quadratic work. */
 struct block_row {
@@ -272,6 +273,33 @@ out:
     free(rows);
 }
 
+static void check_layout(struct checker *c, const struct vhd_header *h, uint64_t hoff, uint64_t vsize, bool diff)
+{
+    uint32_t *bat = NULL;
+    struct layout_guess g;
+    vk_error e = {0};
+    if (layout_read_bat(c->file, c->path, h, &bat, &e))
+        return; /* a BAT that does not fit is reported by the validator or the BAT walk */
+    if (layout_guess(c->file, c->path, h, vsize, bat, c->size - VHD_FOOTER_LEN, diff, &g, &e))
+        add_err(c, VK_CHECK_ERROR, &e);
+    else if (g.kind == LAYOUT_BLOCK_SIZE)
+        add(c, VK_CHECK_ERROR, hoff + VHD_HEADER_OFF_BLOCK_SIZE, "block size %" PRIu32 " does not match the blocks: "
+            "the %" PRIu32 " allocated blocks are packed every %" PRIu64 " bytes up to the footer, as %" PRIu32
+            "-byte blocks are, and max table entries %" PRIu32 " fits that size (the field was changed without "
+            "moving the blocks; repair sets it back)", h->block_size, g.nblocks, g.stride, g.block_size,
+            h->max_table_entries);
+    else if (g.kind == LAYOUT_BITMAP)
+        add(c, VK_CHECK_ERROR, g.first, "the %" PRIu32 " allocated blocks from offset 0x%" PRIx64 " are packed every "
+            "%" PRIu64 " bytes: %" PRIu32 "-byte blocks laid out with %" PRIu32 "-byte sector bitmaps, not the %"
+            PRIu32 " bytes the format wants, so readers take each block's data from the wrong place (repair lays "
+            "the blocks out again)", g.nblocks, g.first, g.stride, g.block_size, g.bitmap_bytes, g.want_bitmap);
+    else if (g.kind == LAYOUT_UNSURE)
+        add(c, VK_CHECK_ERROR, g.first, "the %" PRIu32 " allocated blocks from offset 0x%" PRIx64 " are packed every "
+            "%" PRIu64 " bytes, as with %" PRIu32 "-byte sector bitmaps instead of %" PRIu32 ", but %s", g.nblocks,
+            g.first, g.stride, g.bitmap_bytes, g.want_bitmap, g.why);
+    free(bat);
+}
+
 static void check_header(struct checker *c, const struct vhd_footer *f, uint64_t vsize)
 {
     uint64_t hoff = f->data_offset;
@@ -293,6 +321,10 @@ static void check_header(struct checker *c, const struct vhd_footer *f, uint64_t
         add(c, VK_CHECK_ERROR, hoff + VHD_HEADER_OFF_CHECKSUM, "dynamic header checksum 0x%08" PRIx32 " is wrong "
             "(0x%08" PRIx32 " expected)", h.checksum, vhd_checksum(raw, VHD_HEADER_LEN, VHD_HEADER_OFF_CHECKSUM));
     bool valid = vhd_header_validate(&h, vsize, c->size, hoff, c->path, &e) == 0;
+    /* Blocks laid out for another bitmap or block size (layout_guess.c): reported before the validator's complaint
+     * about the block size field, which it explains. */
+    if (valid || e.offset == hoff + VHD_HEADER_OFF_BLOCK_SIZE || e.offset == hoff + VHD_HEADER_OFF_MAX_TABLE_ENTRIES)
+        check_layout(c, &h, hoff, vsize, f->disk_type == VHD_TYPE_DIFF);
     if (!valid)
         add_err(c, VK_CHECK_ERROR, &e);
     bool diff = f->disk_type == VHD_TYPE_DIFF;

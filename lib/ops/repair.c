@@ -2,17 +2,23 @@
 /* repair: fixes what check reports and can be fixed without guessing (spec "Hard Disk Footer Format", "Dynamic
  * Disk Header Format", "Block Allocation Table"): footer from its copy and back, checksums once the fields validate,
  * BAT entries past the end, past the disk or sharing space (copied apart), stray locators, and a missing parent found
- * by its UUID in the search folders. Writes go new data first, then the BAT, then header and footers. */
+ * by its UUID in the search folders, and blocks laid out for another bitmap or block size (layout_guess.c): a wrong
+ * block size field is set back, blocks with wrong-sized bitmaps are laid out again in a new file renamed into place.
+ * Writes go new data first, then the BAT, then header and footers. */
+#include <errno.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "core/checked.h"
-#include "ops/chain_ops.h"
-#include "vhd/format.h"
 #include "core/sort.h"
+#include "ops/chain_ops.h"
+#include "ops/layout_guess.h"
+#include "vhd/format.h"
 
 struct fix {
     vk_dev *file;
@@ -26,6 +32,8 @@ struct fix {
     bool header_dirty;
     uint32_t *bat;
     bool bat_dirty;
+    bool relayout;                 /* blocks need another layout (lg says which) */
+    struct layout_guess lg;
 };
 
 __attribute__((format(printf, 2, 3))) static void did(struct fix *x, const char *fmt, ...)
@@ -84,6 +92,35 @@ static int read_footers(struct fix *x, vk_error *err)
     return 0;
 }
 
+/* Blocks packed for another block size get the header field back; blocks with bitmaps of the wrong size are marked
+ * for a relayout; what cannot be told is left and said. */
+static int fix_layout(struct fix *x, uint64_t hoff, uint64_t vsize, vk_error *err)
+{
+    uint32_t *bat;
+    if (layout_read_bat(x->file, x->path, &x->h, &bat, NULL))
+        return 0; /* a BAT outside the file: the header validation says so */
+    struct layout_guess *g = &x->lg;
+    int rc = layout_guess(x->file, x->path, &x->h, vsize, bat, x->footer_pos, x->f.disk_type == VHD_TYPE_DIFF, g, err);
+    free(bat);
+    if (rc)
+        return rc;
+    if (g->kind == LAYOUT_BLOCK_SIZE) {
+        did(x, "block size field (offset %" PRIu64 ") set from %" PRIu32 " back to %" PRIu32 ", the size the %" PRIu32
+            " blocks are laid out with", hoff + VHD_HEADER_OFF_BLOCK_SIZE, x->h.block_size, g->block_size, g->nblocks);
+        x->h.block_size = g->block_size;
+        x->header_dirty = true;
+    } else if (g->kind == LAYOUT_BITMAP) {
+        did(x, "%" PRIu32 " blocks laid out with %" PRIu32 "-byte sector bitmaps rewritten with %" PRIu32 "-byte ones "
+            "(a new file renamed into place)", g->nblocks, g->bitmap_bytes, g->want_bitmap);
+        x->relayout = true;
+    } else if (g->kind == LAYOUT_UNSURE) {
+        chain_note(x->res, "blocks from offset 0x%" PRIx64 " laid out with %" PRIu32 "-byte bitmaps: not repaired, %s",
+                   g->first, g->bitmap_bytes, g->why);
+        x->res->nleft++;
+    }
+    return 0;
+}
+
 static int read_header(struct fix *x, vk_error *err)
 {
     uint8_t raw[VHD_HEADER_LEN];
@@ -116,7 +153,14 @@ static int read_header(struct fix *x, vk_error *err)
         }
     }
     vk_error e;
-    if (vhd_header_validate(&x->h, vhd_virtual_size(&x->f), x->file->size, hoff, x->path, &e))
+    uint64_t vsize = vhd_virtual_size(&x->f);
+    int bad = vhd_header_validate(&x->h, vsize, x->file->size, hoff, x->path, &e);
+    if (!bad || e.offset == hoff + VHD_HEADER_OFF_BLOCK_SIZE || e.offset == hoff + VHD_HEADER_OFF_MAX_TABLE_ENTRIES) {
+        if ((rc = fix_layout(x, hoff, vsize, err)))
+            return rc;
+        bad = vhd_header_validate(&x->h, vsize, x->file->size, hoff, x->path, &e);
+    }
+    if (bad)
         return vk_fail(err, VK_E_CORRUPT, x->path, e.has_offset ? e.offset : VK_NO_OFFSET, "dynamic header fields are "
                        "wrong (%s): not repaired, the right values cannot be known", e.msg);
     if (!sum && !x->header_dirty) {
@@ -267,6 +311,133 @@ static int write_back(struct fix *x, vk_error *err)
     return rc;
 }
 
+/* Copies `len` bytes from `in` at `from` to `out` at `to` through `buf` (`cap` bytes). */
+static int copy_bytes(vk_dev *in, uint64_t from, vk_dev *out, uint64_t to, uint64_t len, uint8_t *buf, size_t cap,
+                      vk_error *err)
+{
+    int rc = 0;
+    for (uint64_t done = 0; !rc && done < len;) {
+        size_t n = len - done < cap ? (size_t)(len - done) : cap;
+        rc = vk_dev_read(in, buf, n, from + done, err);
+        if (!rc)
+            rc = vk_dev_write(out, buf, n, to + done, err);
+        done += n;
+    }
+    return rc;
+}
+
+static int cmp_pair(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* Writes the image with every block laid out as the format wants into `out`: the metadata before the first block as
+ * it is (then header, BAT and footers re-encoded), each block at first + k * (bitmap + block) in offset order. */
+static int write_relayout(struct fix *x, vk_dev *out, vk_error *err)
+{
+    const struct layout_guess *g = &x->lg;
+    uint32_t want = g->want_bitmap, have = g->bitmap_bytes, bs = g->block_size, n = x->h.max_table_entries;
+    uint64_t span = (uint64_t)want + bs;
+    enum { CAP = 1 << 20 };
+    uint64_t *pairs = malloc((size_t)g->nblocks * sizeof *pairs);
+    uint8_t *buf = malloc(CAP), *bm = calloc(1, want > have ? want : have);
+    uint8_t *raw = malloc(vhd_bat_bytes(n));
+    int rc = !pairs || !buf || !bm || !raw ? vk_fail(err, VK_E_NOMEM, x->path, VK_NO_OFFSET, NULL) : 0;
+    if (!rc)
+        rc = layout_read_bat(x->file, x->path, &x->h, &x->bat, err);
+    uint32_t np = 0;
+    for (uint32_t i = 0; !rc && i < n; i++)
+        if (x->bat[i] != VHD_BAT_UNUSED && np < g->nblocks)
+            pairs[np++] = ((uint64_t)x->bat[i] << 32) | i;
+    if (!rc && np != g->nblocks)
+        rc = vk_fail(err, VK_E_CORRUPT, x->path, x->h.table_offset, "the BAT changed while being repaired");
+    if (!rc) {
+        vk_sort(pairs, np, sizeof *pairs, cmp_pair);
+        uint64_t end = g->first + np * span;
+        if (end / VHD_SECTOR >= VHD_BAT_UNUSED)
+            rc = vk_fail(err, VK_E_NOSPACE, x->path, g->first, "the blocks laid out again would not fit 2^32 sectors");
+        else
+            rc = copy_bytes(x->file, 0, out, 0, g->first, buf, CAP, err);
+    }
+    for (uint32_t k = 0; !rc && k < np; k++) {
+        uint64_t from = (pairs[k] >> 32) * VHD_SECTOR, to = g->first + k * span;
+        memset(bm, 0, want > have ? want : have);
+        if (have >= want) { /* wider: the sector bits are at its start or its end, the rest was padding */
+            rc = vk_dev_read(x->file, bm, want, from + (g->bits_at_end ? have - want : 0), err);
+        } else { /* narrower (dynamic disks only): sectors it does not cover hold what the tool stored */
+            rc = vk_dev_read(x->file, bm, have, from, err);
+            for (uint32_t s = have * 8; s < bs / VHD_SECTOR; s++)
+                vhd_bitmap_set(bm, s);
+        }
+        if (!rc)
+            rc = vk_dev_write(out, bm, want, to, err);
+        if (!rc)
+            rc = copy_bytes(x->file, from + have, out, to + want, bs, buf, CAP, err);
+        x->bat[(uint32_t)pairs[k]] = (uint32_t)(to / VHD_SECTOR);
+    }
+    if (!rc) {
+        memset(raw, 0xFF, vhd_bat_bytes(n));
+        vhd_bat_encode(x->bat, n, raw);
+        rc = vk_dev_write(out, raw, vhd_bat_bytes(n), x->h.table_offset, err);
+    }
+    uint8_t hf[VHD_HEADER_LEN];
+    if (!rc) {
+        vhd_header_encode(&x->h, hf);
+        rc = vk_dev_write(out, hf, VHD_HEADER_LEN, x->f.data_offset, err);
+    }
+    if (!rc) {
+        vhd_footer_encode(&x->f, hf);
+        rc = vk_dev_write(out, hf, VHD_FOOTER_LEN, 0, err);
+    }
+    if (!rc)
+        rc = vk_dev_write(out, hf, VHD_FOOTER_LEN, g->first + np * span, err);
+    free(pairs);
+    free(buf);
+    free(bm);
+    free(raw);
+    return rc;
+}
+
+/* Wrong-sized bitmaps cannot be fixed in place without a moment where a block has no intact copy, so the image is
+ * written again beside itself (IMAGE.vhdkit-repair), fsynced and renamed over it: a crash leaves the old file. */
+static int relayout(struct fix *x, vk_error *err)
+{
+    const struct layout_guess *g = &x->lg;
+    if (x->f.data_offset + VHD_HEADER_LEN > g->first ||
+        x->h.table_offset + vhd_bat_bytes(x->h.max_table_entries) > g->first)
+        return vk_fail(err, VK_E_CORRUPT, x->path, g->first, "the header or the BAT lies among the blocks: the blocks "
+                       "are not laid out again");
+    for (int l = 0; l < VHD_LOCATOR_COUNT; l++)
+        if (x->h.locators[l].code != VHD_PLAT_NONE &&
+            x->h.locators[l].data_offset + vhd_locator_space_bytes(&x->h.locators[l]) > g->first)
+            return vk_fail(err, VK_E_CORRUPT, x->path, g->first, "parent locator %d data lies among the blocks: the "
+                           "blocks are not laid out again", l);
+    char tmp[4200];
+    snprintf(tmp, sizeof tmp, "%s.vhdkit-repair", x->path);
+    if (unlink(tmp) < 0 && errno != ENOENT) /* left by an interrupted repair */
+        return vk_fail_errno(err, VK_E_IO, errno, tmp, VK_NO_OFFSET, "cannot remove the leftover");
+    vk_dev *out;
+    int rc = vk_dev_open_file(tmp, VK_FILE_CREATE, &out, err);
+    if (rc)
+        return rc;
+    struct stat st;
+    if (fstat(vk_dev_file_fd(x->file), &st) == 0 && fchmod(vk_dev_file_fd(out), st.st_mode & 07777) < 0)
+        rc = vk_fail_errno(err, VK_E_IO, errno, tmp, VK_NO_OFFSET, "cannot copy the permissions");
+    if (!rc)
+        rc = write_relayout(x, out, err);
+    if (!rc)
+        rc = vk_dev_flush(out, err);
+    vk_dev_close(out);
+    if (!rc && rename(tmp, x->path) < 0)
+        rc = vk_fail_errno(err, VK_E_IO, errno, x->path, VK_NO_OFFSET, "cannot rename %s into place", tmp);
+    if (rc) {
+        unlink(tmp);
+        return rc;
+    }
+    return vk_sync_parent_dir(x->path, err);
+}
+
 /* The chain doctor: a parent that does not open is looked for by its UUID in the search folders. */
 static int fix_chain(const char *image, const char *const *dirs, bool dry, struct vk_chain_result *res, vk_error *err)
 {
@@ -299,11 +470,10 @@ static int fix_chain(const char *image, const char *const *dirs, bool dry, struc
     return vk_reparent(image, found, 0, &r, err);
 }
 
-int vk_repair(const char *image, const char *const *search_dirs, unsigned flags, struct vk_chain_result *res,
-              vk_error *err)
+/* One pass over the file; a relayout writes a new file, so the pass after it looks at that one. */
+static int repair_pass(const char *image, const char *const *search_dirs, unsigned flags, struct vk_chain_result *res,
+                       int pass, vk_error *err)
 {
-    double t0 = chain_now();
-    snprintf(res->target, sizeof res->target, "%s", image);
     struct fix x = {.path = image, .dry = flags & VK_CHAIN_DRY_RUN, .res = res};
     int rc = vk_dev_open_file(image, x.dry ? 0 : VK_FILE_RDWR, &x.file, err);
     if (rc)
@@ -314,15 +484,31 @@ int vk_repair(const char *image, const char *const *search_dirs, unsigned flags,
                      "virtual machine first");
     if (!rc && x.f.disk_type != VHD_TYPE_FIXED) {
         rc = read_header(&x, err);
-        if (!rc)
+        if (!rc && x.relayout && pass > 0) /* the pass after a relayout must not see the same layout again */
+            rc = vk_fail(err, VK_E_CORRUPT, image, x.lg.first, "blocks still laid out for %" PRIu32 "-byte bitmaps "
+                         "after being laid out again", x.lg.bitmap_bytes);
+        else if (!rc && x.relayout && !x.dry)
+            rc = relayout(&x, err);
+        else if (!rc && !x.relayout && x.lg.kind != LAYOUT_UNSURE) /* no BAT fix over a layout it misreads */
             rc = fix_bat(&x, err);
     }
-    if (!rc && !x.dry)
+    if (!rc && !x.dry && !x.relayout)
         rc = write_back(&x, err);
     free(x.bat);
     vk_dev_close(x.file);
+    if (!rc && x.relayout && !x.dry && pass == 0)
+        return repair_pass(image, search_dirs, flags, res, pass + 1, err);
     if (!rc && x.f.disk_type == VHD_TYPE_DIFF)
         rc = fix_chain(image, search_dirs, x.dry, res, err);
+    return rc;
+}
+
+int vk_repair(const char *image, const char *const *search_dirs, unsigned flags, struct vk_chain_result *res,
+              vk_error *err)
+{
+    double t0 = chain_now();
+    snprintf(res->target, sizeof res->target, "%s", image);
+    int rc = repair_pass(image, search_dirs, flags, res, 0, err);
     res->seconds = chain_now() - t0;
     return rc;
 }
