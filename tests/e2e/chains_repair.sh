@@ -1,8 +1,9 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0-or-later
 # repair: each kind of damage check knows (footer, copy, checksums, BAT past EOF and shared, stray locators, lost
-# parent) is found by check, fixed by repair with reachable data intact, then check is clean and a second repair
-# finds nothing; the Windows-made child from the corpus gets its parent back through --search; crash stops.
+# parent, blocks laid out for the wrong bitmap or block size) is found by check, fixed by repair with reachable data
+# intact (vhdkit, libvhdi and qemu-img read the pre-damage view), then check is clean and a second repair finds
+# nothing; the Windows-made child from the corpus gets its parent back through --search; crash stops.
 . "$(dirname "$0")/lib.sh"
 
 poke() { # FILE OFFSET HEXBYTES (octal escapes: dash's printf has no \x)
@@ -96,3 +97,96 @@ while [ "$i" -lt "${n:-0}" ]; do
     i=$((i + 1))
 done
 is "$bad" 0 "repair: a stop at every write point, then a rerun, leaves the data intact and check clean"
+
+# bitmaps of the wrong size (lib/ops/layout_guess.c): copies of vhdkit-made images re-laid by vhd_damage_layout.py
+layout_tool() { python3 "$VHDKIT_SRCDIR/tests/e2e/vhd_damage_layout.py" "$@"; }
+pattern "$T/p3" 3000000
+vk create "$T/lg.vhd" 32M >/dev/null
+vk write "$T/lg.vhd" --offset 0 <"$T/p0"; vk write "$T/lg.vhd" --offset 6M <"$T/p3"
+vk create "$T/lg4.vhd" 32M --block-size 4M >/dev/null
+vk write "$T/lg4.vhd" --offset 0 <"$T/p0"; vk write "$T/lg4.vhd" --offset 6M <"$T/p3"
+vk create "$T/lgb.vhd" 32M --block-size 4M >/dev/null
+vk write "$T/lgb.vhd" --offset 0 <"$T/p3"
+vk snapshot "$T/lgb.vhd" "$T/lgk.vhd" >/dev/null
+vk write "$T/lgk.vhd" --offset 1M <"$T/p0"; vk write "$T/lgk.vhd" --offset 9M <"$T/p0"
+vk snapshot -b 4M "$T/lgb.vhd" "$T/lgk4.vhd" >/dev/null
+vk write "$T/lgk4.vhd" --offset 1M <"$T/p0"; vk write "$T/lgk4.vhd" --offset 9M <"$T/p0"
+w2=$(vk read "$T/lg.vhd" | sum /dev/stdin); w4=$(vk read "$T/lg4.vhd" | sum /dev/stdin)
+wk=$(vk read "$T/lgk.vhd" | sum /dev/stdin)
+is "$("$VHDI_CAT" "$T/lgk.vhd" "$T/lgb.vhd" | sum /dev/stdin)" "$wk" "layout: libvhdi reads the undamaged child as vhdkit"
+
+# laid NAME WANT OFFSET TEXT [PARENT]: check reports TEXT at OFFSET (exit 1), repair fixes it, vhdkit, libvhdi and
+# (no parent) qemu-img read the pre-damage view WANT, check clean, a second repair finds nothing
+laid() {
+    n=$1 img="$T/$1.vhd"
+    is "$(status vk check "$img")" 1 "$n: check reports the layout (exit 1)"
+    grep -q "error: .*$4.*(offset $3)" "$T/out" && ok "$n: check names it at offset $3" \
+        || { not_ok "$n: check names it at offset $3"; sed 's/^/#   /' "$T/out"; }
+    vk repair --json "$img" >"$T/r.json" 2>"$T/err"
+    is "$?" 0 "$n: repair succeeds"
+    [ "$(json_get "$T/r.json" fixed)" -ge 1 ] && ok "$n: repair says what it fixed" || not_ok "$n: nothing fixed"
+    is "$(vk read "$img" | sum /dev/stdin)" "$2" "$n: vhdkit reads the pre-damage view"
+    is "$("$VHDI_CAT" "$img" ${5:+"$5"} | sum /dev/stdin)" "$2" "$n: libvhdi reads the pre-damage view"
+    if [ -z "${5:-}" ]; then
+        qemu-img convert -f vpc -O raw "$img" "$T/q.raw"
+        is "$(sum "$T/q.raw")" "$2" "$n: qemu-img convert reads the pre-damage view"
+    fi
+    is "$(status vk check "$img")" 0 "$n: check clean after repair"
+    vk repair --json "$img" >"$T/r2.json"
+    is "$(json_get "$T/r2.json" fixed)" 0 "$n: a second repair finds nothing"
+    [ ! -e "$img.vhdkit-repair" ] && ok "$n: no temporary file left" || not_ok "$n: temporary file left"
+}
+first=$(layout_tool relayout "$T/lg.vhd" "$T/wide.vhd" 4096)
+laid wide "$w2" "$first" "laid out with 4096-byte sector bitmaps"
+first=$(layout_tool relayout "$T/lg.vhd" "$T/wideend.vhd" 4096 end)
+laid wideend "$w2" "$first" "laid out with 4096-byte sector bitmaps"
+first=$(layout_tool relayout "$T/lg.vhd" "$T/wide1k.vhd" 1024)
+laid wide1k "$w2" "$first" "laid out with 1024-byte sector bitmaps"
+first=$(layout_tool relayout "$T/lg4.vhd" "$T/narrow.vhd" 512)
+laid narrow "$w4" "$first" "laid out with 512-byte sector bitmaps"
+# the header's block size field sits at header offset + 32 (the header follows the footer copy: 512 + 32 = 0x220)
+cp "$T/lg.vhd" "$T/bsbig.vhd"; layout_tool blocksize "$T/bsbig.vhd" 4194304
+laid bsbig "$w2" 0x220 "block size 4194304 does not match the blocks"
+cp "$T/lg.vhd" "$T/bssmall.vhd"; layout_tool blocksize "$T/bssmall.vhd" 1048576
+laid bssmall "$w2" 0x220 "block size 1048576 does not match the blocks"
+first=$(layout_tool relayout "$T/lgk.vhd" "$T/kidwide.vhd" 4096)
+laid kidwide "$wk" "$first" "laid out with 4096-byte sector bitmaps" "$T/lgb.vhd"
+# a narrower bitmap in a differencing disk: which sectors come from the parent cannot be told; left as it is
+layout_tool relayout "$T/lgk4.vhd" "$T/kidnarrow.vhd" 512 >/dev/null
+cp "$T/kidnarrow.vhd" "$T/kidnarrow.orig"
+is "$(status vk check "$T/kidnarrow.vhd")" 1 "kidnarrow: check reports the layout"
+grep -q "error: .*cannot be known whether they come from the parent" "$T/out" && ok "kidnarrow: check says why" \
+    || not_ok "kidnarrow: check says why"
+is "$(status vk repair "$T/kidnarrow.vhd")" 1 "kidnarrow: repair leaves it (exit 1: a problem is left)"
+cmp -s "$T/kidnarrow.vhd" "$T/kidnarrow.orig" && ok "kidnarrow: repair wrote nothing" || not_ok "kidnarrow: changed"
+# blktap's own layout (a gap before each standard bitmap so the data is page aligned) is valid: nothing to do
+layout_tool blktap "$T/lg.vhd" "$T/blktap.vhd" >/dev/null
+cp "$T/blktap.vhd" "$T/blktap.orig"
+is "$(status vk check "$T/blktap.vhd")" 0 "blktap layout: check is clean"
+check "blktap layout: repair" vk repair "$T/blktap.vhd"
+cmp -s "$T/blktap.vhd" "$T/blktap.orig" && ok "blktap layout: repair changed nothing" || not_ok "blktap layout: changed"
+is "$("$VHDI_CAT" "$T/blktap.vhd" | sum /dev/stdin)" "$w2" "blktap layout: libvhdi reads the same view"
+
+# crash at every write point of a relayout (4096-byte bitmaps): after the stop the image opens and holds what it held
+# (the new layout is built beside it), a rerun of repair gives the pre-damage view and a clean check
+layout_tool relayout "$T/lg.vhd" "$T/cw.orig" 4096 >/dev/null
+cp "$T/cw.orig" "$T/cw.vhd"
+n=$(VHDKIT_TEST_FAULT=count "$VHDKIT" repair "$T/cw.vhd" 2>&1 >/dev/null | sed -n 's/vhdkit-test-writes: //p')
+[ "${n:-0}" -gt 3 ] && ok "relayout has $n write points" || not_ok "relayout has write points (${n:-0})"
+bad=0
+i=0
+while [ "$i" -lt "${n:-0}" ]; do
+    for mode in stop torn; do
+        [ "$mode" = torn ] && [ $((i % 3)) -ne 0 ] && continue # torn writes: a sample
+        cp "$T/cw.orig" "$T/cw.vhd"
+        VHDKIT_TEST_FAULT=$mode:$i "$VHDKIT" repair "$T/cw.vhd" >/dev/null 2>&1
+        vk read "$T/cw.vhd" >/dev/null 2>&1 || { bad=$((bad + 1)); echo "# $mode:$i: the image does not open"; }
+        cmp -s "$T/cw.vhd" "$T/cw.orig" || [ "$(vk read "$T/cw.vhd" | sum /dev/stdin)" = "$w2" ] ||
+            { bad=$((bad + 1)); echo "# $mode:$i: neither untouched nor repaired"; }
+        vk repair "$T/cw.vhd" >/dev/null 2>&1
+        [ "$(vk read "$T/cw.vhd" | sum /dev/stdin)" = "$w2" ] && [ "$(status vk check "$T/cw.vhd")" = 0 ] &&
+            [ ! -e "$T/cw.vhd.vhdkit-repair" ] || { bad=$((bad + 1)); echo "# $mode:$i then repair: not intact"; }
+    done
+    i=$((i + 1))
+done
+is "$bad" 0 "relayout: a stop (or torn write) at every write point leaves the image openable, then a rerun repairs it"

@@ -3,7 +3,8 @@
 # Damage for tests/e2e/chains_repair.sh: blocks laid out with the wrong sector-bitmap size, or a block size field
 # changed without moving the blocks (see lib/ops/layout_guess.c).
 #   relayout IN OUT BITMAP [end]  copy a dynamic/differencing VHD with each block's bitmap stored in BITMAP bytes
-#                                 (wider: bits first then zero padding, or with "end" padding first; narrower: cut)
+#                                 (wider: bits first then zero padding, or with "end" padding first; narrower: cut);
+#                                 prints the file offset of the first block (0x...)
 #   blktap IN OUT                 a VALID copy laid out as blktap's vhd-util does: a gap before each standard bitmap so
 #                                 the data starts on a 4 KiB boundary (must not be taken for 4096-byte bitmaps)
 #   blocksize FILE BYTES          set the header's block size field (checksum recomputed), nothing else
@@ -49,6 +50,7 @@ def relayout(src, dst, bitmap, at_end, page_align=False):
     out[table:table + 4 * len(bat)] = struct.pack(">%dI" % len(bat), *bat)
     out += data[-512:]
     open(dst, "wb").write(out)
+    print("0x%x" % first)
 
 
 def blocksize(path, bs):
