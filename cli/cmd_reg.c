@@ -44,7 +44,16 @@ int cmd_reg(struct ctx *c)
 
 int reg_fail(struct reg *r)
 {
-    int st = report_error(&r->err);
+    int st;
+    if (r->file[0] && r->v.image && !strcmp(r->err.file, r->file)) {
+        /* About the hive file: say which image holds it too. */
+        char buf[VK_ERR_MSG_MAX + VK_ERR_FILE_MAX + 256];
+        vk_error_format(&r->err, buf, sizeof buf);
+        fprintf(stderr, "vhdkit: %s: %s\n", r->v.image, buf);
+        st = vk_exit_status(r->err.code);
+    } else {
+        st = report_error(&r->err);
+    }
     vk_error_clear(&r->err);
     return st;
 }
@@ -59,8 +68,12 @@ int reg_open(struct reg *r, struct ctx *c, const char *key, bool rw)
     int st = vol_open(c, c->args.pos[1], rw, &r->v);
     if (st)
         return st;
+    /* get and ls look at one key: the lazy reader takes only the bins on its path out of the volume (the whole
+     * hive for export and for the commands that write it back). */
+    bool one_key = !strcmp(c->args.pos[0], "get") || !strcmp(c->args.pos[0], "ls");
+    unsigned flags = rw ? VK_REG_OPEN_WRITE : one_key ? VK_REG_OPEN_LAZY : 0;
     if (vk_reg_volume_find(r->v.ntfs, &r->path, r->file, &r->err) ||
-        vk_reg_volume_open(r->v.ntfs, r->file, rw ? VK_REG_OPEN_WRITE : 0, &r->h, &r->err)) {
+        vk_reg_volume_open(r->v.ntfs, r->file, flags, &r->h, &r->err)) {
         st = reg_fail(r);
         vol_close(&r->v);
         return st;

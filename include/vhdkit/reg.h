@@ -62,6 +62,11 @@ typedef struct vk_reg_log {
 } vk_reg_log;
 
 #define VK_REG_OPEN_WRITE 1u /* allow changes (vk_reg_hive_commit serialises them) */
+/* vk_reg_volume_open, read-only: read the cells a lookup needs from the volume as it goes (the volume must stay
+ * mounted until vk_reg_hive_close), checking each one, instead of loading and checking the whole hive first. One
+ * value out of a large hive costs a few bins instead of the whole file; damage elsewhere in the hive goes unseen.
+ * A dirty hive is loaded whole and replayed as without the flag. */
+#define VK_REG_OPEN_LAZY 2u
 
 /* Open a hive from bytes (e.g. read out of an NTFS volume). A dirty hive (sequence numbers differ or bad
  * base block checksum) is first recovered from `log1` then `log2` (new HvLE and old DIRT formats).
@@ -154,7 +159,9 @@ VK_API int vk_reg_import(vk_reg_hive *h, const vk_reg_path *hive_id, const uint8
 
 /* Opens the hive file `hive_file` ('/'-separated from the volume root, found case-insensitively, e.g. from
  * vk_reg_hive_files or vk_reg_volume_find) with its logs `<file>.LOG1` and `<file>.LOG2` (XP: `<file>.LOG`), replayed
- * when the hive is dirty (vk_reg_hive_warning says when they could not be). flags: VK_REG_OPEN_WRITE. */
+ * when the hive is dirty (vk_reg_hive_warning says when they could not be). flags: VK_REG_OPEN_WRITE or
+ * VK_REG_OPEN_LAZY. Bins and cells are checked before use (all of them without LAZY): damage is VK_E_CORRUPT
+ * naming `hive_file` and the offset in it. */
 VK_API int vk_reg_volume_open(vk_ntfs *vol, const char *hive_file, unsigned flags, vk_reg_hive **out, vk_error *err);
 /* Writes every change of `h` (opened from `hive_file` by vk_reg_volume_open with VK_REG_OPEN_WRITE) back into the
  * volume, replacing the file atomically: the new hive is written whole under another name and synced before the old

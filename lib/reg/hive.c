@@ -2,8 +2,10 @@
 /* Hive handles: open from bytes (with log recovery), new hives, commit to bytes, close.
  * hivex only opens files, so each handle works on a private copy (a memfd, else mkstemp in $TMPDIR, unlinked
  * at close); hivex keeps every change in memory until hivex_commit, which is what makes one command one
- * transaction: nothing reaches the caller's bytes until vk_reg_hive_commit. */
+ * transaction: nothing reaches the caller's bytes until vk_reg_hive_commit. Before hivex sees a hive, vhdkit
+ * checks its bins and cells itself (hive_cells.c), and a lazy handle reads cells without hivex at all. */
 #include "reg_int.h"
+#include "reg/hive_cells.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -68,109 +70,119 @@ static int write_all(int fd, const uint8_t *p, size_t n)
     return 0;
 }
 
-/* The private copy lives in memory (memfd, reached by hivex through /proc/self/fd) when the kernel allows it:
- * writing a 20 MiB hive to a disk-backed temporary file cost more than hivex's whole parse. Otherwise a
- * mkstemp file in $TMPDIR, unlinked at close. */
-static int make_memfd(vk_reg_hive *h)
+bool reg_base_clean(const uint8_t *b)
 {
-    int fd = memfd_create("vhdkit-hive", MFD_CLOEXEC);
-    if (fd < 0)
-        return -1;
-    snprintf(h->tmp_path, sizeof h->tmp_path, "/proc/self/fd/%d", fd);
-    if (access(h->tmp_path, R_OK | W_OK) < 0) { /* no /proc in this environment */
-        close(fd);
-        return -1;
-    }
-    h->tmp_fd = fd;
-    return fd;
+    return get_le32(b + REGF_OFF_CSUM) == reg_base_checksum(b) && get_le32(b + REGF_OFF_SEQ1) == get_le32(b + REGF_OFF_SEQ2);
 }
 
-static int make_tmp(vk_reg_hive *h, const uint8_t *data, size_t len, vk_error *err)
+/* The private copy lives in memory (a memfd, reached by hivex through /proc/self/fd) when the kernel allows it:
+ * writing a 20 MiB hive to a disk-backed temporary file cost more than hivex's whole parse. The caller fills the
+ * mapping directly (no buffer in between); it is populated in one call because a page fault per 4 KiB page was a
+ * third of `reg get`'s time in a VM. Without memfd: malloc, and a mkstemp file in $TMPDIR later. */
+int reg_image_alloc(size_t len, struct reg_image *im, vk_error *err)
 {
-    int fd = make_memfd(h);
-    const char *dir = "memory";
-    if (fd < 0) {
-        dir = getenv("TMPDIR");
-        if (!dir || !*dir)
-            dir = "/tmp";
-        if (snprintf(h->tmp_path, sizeof h->tmp_path, "%s/vhdkit-hive-XXXXXX", dir) >= (int)sizeof h->tmp_path)
-            return vk_fail(err, VK_E_RANGE, dir, VK_NO_OFFSET, "temporary folder path too long");
-        fd = mkstemp(h->tmp_path);
-        if (fd < 0) {
-            int e = errno;
-            h->tmp_path[0] = 0;
-            return vk_fail_errno(err, VK_E_IO, e, dir, VK_NO_OFFSET, "cannot create a temporary hive file");
+    im->len = len;
+    im->fd = memfd_create("vhdkit-hive", MFD_CLOEXEC);
+    if (im->fd >= 0 && len && ftruncate(im->fd, (off_t)len) == 0) {
+        void *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, im->fd, 0);
+        if (p != MAP_FAILED) {
+            im->p = p;
+            return 0;
         }
-        h->tmp_unlink = 1;
     }
-    if (write_all(fd, data, len) < 0) {
-        int e = errno;
-        if (h->tmp_fd < 0)
-            close(fd);
-        return vk_fail_errno(err, VK_E_IO, e, h->tmp_path, VK_NO_OFFSET, "cannot write the temporary hive file");
-    }
-    if (h->tmp_fd < 0)
-        close(fd);
+    if (im->fd >= 0)
+        close(im->fd);
+    im->fd = -1;
+    im->p = malloc(len ? len : 1);
+    if (!im->p)
+        return vk_fail(err, VK_E_NOMEM, NULL, VK_NO_OFFSET, "no memory for a hive of %zu bytes", len);
     return 0;
 }
 
-/* A zeroed handle with no private copy yet; frees `buf` and fails when memory is short. */
-static vk_reg_hive *alloc_hive(uint8_t *buf, vk_error *err)
+void reg_image_free(struct reg_image *im)
+{
+    if (im->fd >= 0) {
+        munmap(im->p, im->len);
+        close(im->fd);
+    } else {
+        free(im->p);
+    }
+    im->p = NULL;
+    im->fd = -1;
+}
+
+/* hivex's file: the memfd itself when /proc shows it, else a mkstemp copy in $TMPDIR. */
+static int make_tmp(vk_reg_hive *h, vk_error *err)
+{
+    if (h->map_fd >= 0) {
+        snprintf(h->tmp_path, sizeof h->tmp_path, "/proc/self/fd/%d", h->map_fd);
+        if (access(h->tmp_path, R_OK | W_OK) == 0) {
+            h->tmp_fd = h->map_fd;
+            return 0;
+        }
+    }
+    const char *dir = getenv("TMPDIR");
+    if (!dir || !*dir)
+        dir = "/tmp";
+    if (snprintf(h->tmp_path, sizeof h->tmp_path, "%s/vhdkit-hive-XXXXXX", dir) >= (int)sizeof h->tmp_path)
+        return vk_fail(err, VK_E_RANGE, dir, VK_NO_OFFSET, "temporary folder path too long");
+    int fd = mkstemp(h->tmp_path);
+    if (fd < 0) {
+        int e = errno;
+        h->tmp_path[0] = 0;
+        return vk_fail_errno(err, VK_E_IO, e, dir, VK_NO_OFFSET, "cannot create a temporary hive file");
+    }
+    h->tmp_unlink = 1;
+    int bad = write_all(fd, h->map, h->map_len);
+    int e = errno;
+    close(fd);
+    if (bad)
+        return vk_fail_errno(err, VK_E_IO, e, h->tmp_path, VK_NO_OFFSET, "cannot write the temporary hive file");
+    return 0;
+}
+
+static vk_reg_hive *alloc_hive(const char *name, unsigned flags, vk_error *err)
 {
     vk_reg_hive *h = calloc(1, sizeof *h);
     if (!h) {
-        free(buf);
         vk_fail(err, VK_E_NOMEM, NULL, VK_NO_OFFSET, "no memory for a hive handle");
         return NULL;
     }
     h->tmp_fd = -1;
+    h->map_fd = -1;
+    h->flags = flags;
+    snprintf(h->name, sizeof h->name, "%s", name ? name : "");
     return h;
 }
 
 static int open_hx(vk_reg_hive *h, vk_error *err)
 {
+    errno = 0;
     h->hx = hivex_open(h->tmp_path, (h->flags & VK_REG_OPEN_WRITE) ? HIVEX_OPEN_WRITE : 0);
     if (!h->hx) {
         int e = errno;
-        return vk_fail_errno(err, e == ENOMEM ? VK_E_NOMEM : VK_E_CORRUPT, e, NULL, VK_NO_OFFSET,
-                             "hivex cannot open the hive");
+        if (e == ENOMEM)
+            return vk_fail_errno(err, VK_E_NOMEM, e, h->name, VK_NO_OFFSET, "hivex cannot open the hive");
+        return vk_fail(err, VK_E_CORRUPT, h->name, VK_NO_OFFSET,
+                       "corrupt hive: hivex cannot open it (%s) though its bins and cells check out",
+                       e == ENOTSUP ? "a structure it does not support" : e ? strerror(e) : "no reason given");
     }
     return 0;
 }
 
-static int finish_open(vk_reg_hive *h, uint8_t *buf, size_t len, vk_reg_hive **out, vk_error *err)
+/* A dirty hive: replayed from its logs in a malloc'd copy (the replay may change the length), then back into a new
+ * image. Sets h->replayed / refuse_write / warning. */
+static int recover(vk_reg_hive *h, struct reg_image *im, const vk_reg_log *log1, const vk_reg_log *log2,
+                   vk_error *err)
 {
-    int rc = make_tmp(h, buf, len, err);
-    free(buf);
-    if (rc == 0)
-        rc = open_hx(h, err);
-    if (rc < 0) {
-        vk_reg_hive_close(h);
-        return rc;
-    }
-    *out = h;
-    return 0;
-}
-
-int reg_hive_open_owned(uint8_t *buf, size_t len, const vk_reg_log *log1, const vk_reg_log *log2, unsigned flags,
-                        vk_reg_hive **out, vk_error *err)
-{
-    if (len < REGF_BASE_LEN + REGF_BIN_HDR) {
-        free(buf);
-        return vk_fail(err, VK_E_TRUNCATED, NULL, len, "hive of %zu bytes is shorter than a base block and a bin", len);
-    }
-    if (memcmp(buf, "regf", 4) != 0) {
-        free(buf);
-        return vk_fail(err, VK_E_CORRUPT, NULL, 0, "not a registry hive (no regf signature)");
-    }
-    vk_reg_hive *h = alloc_hive(buf, err);
-    if (!h)
-        return VK_E_NOMEM;
-    h->flags = flags;
+    size_t len = im->len;
+    uint8_t *buf = malloc(len);
+    if (!buf)
+        return vk_fail(err, VK_E_NOMEM, h->name, VK_NO_OFFSET, "no memory for a hive of %zu bytes", len);
+    memcpy(buf, im->p, len);
     int rc = reg_log_recover(&buf, &len, log1, log2, &h->replayed, h->warning, sizeof h->warning, err);
     if (rc < 0) {
         free(buf);
-        free(h);
         return rc;
     }
     if (rc > 0) {
@@ -178,7 +190,78 @@ int reg_hive_open_owned(uint8_t *buf, size_t len, const vk_reg_log *log1, const 
         h->refuse_write = true;
         put_le32(buf + REGF_OFF_CSUM, reg_base_checksum(buf));
     }
-    return finish_open(h, buf, len, out, err);
+    reg_image_free(im);
+    rc = reg_image_alloc(len, im, err);
+    if (rc == 0)
+        memcpy(im->p, buf, len);
+    free(buf);
+    return rc;
+}
+
+int reg_hive_open_image(struct reg_image *im, const vk_reg_log *log1, const vk_reg_log *log2, unsigned flags,
+                        const char *name, vk_reg_hive **out, vk_error *err)
+{
+    *out = NULL;
+    size_t len = im->len;
+    if (len < REGF_BASE_LEN + REGF_BIN_HDR) {
+        reg_image_free(im);
+        return vk_fail(err, VK_E_TRUNCATED, name, len, "hive of %zu bytes is shorter than a base block and a bin", len);
+    }
+    if (memcmp(im->p, "regf", 4) != 0) {
+        reg_image_free(im);
+        return vk_fail(err, VK_E_CORRUPT, name, 0, "not a registry hive (no regf signature)");
+    }
+    vk_reg_hive *h = alloc_hive(name, flags & VK_REG_OPEN_WRITE, err);
+    if (!h) {
+        reg_image_free(im);
+        return VK_E_NOMEM;
+    }
+    int rc = reg_base_clean(im->p) ? 0 : recover(h, im, log1, log2, err);
+    if (rc) {
+        reg_image_free(im);
+        free(h);
+        return rc;
+    }
+    h->map = im->p;
+    h->map_len = im->len;
+    h->map_fd = im->fd;
+    im->p = NULL;
+    im->fd = -1;
+    /* Every bin and cell checked first: a damaged hive is named with the offset of the damage, where hivex would
+     * give a bare errno, and a cell running past its bin (which hivex accepts, then reads past) never reaches it. */
+    rc = reg_cells_open_mem(h->map, h->map_len, h->name, &h->cells, err);
+    if (rc == 0)
+        rc = reg_cells_check_all(h->cells, err);
+    if (rc == 0)
+        rc = make_tmp(h, err);
+    if (rc == 0)
+        rc = open_hx(h, err);
+    if (rc) {
+        vk_reg_hive_close(h);
+        return rc;
+    }
+    *out = h;
+    return 0;
+}
+
+int reg_hive_open_lazy(size_t len, int (*rd)(void *, uint64_t, void *, size_t, vk_error *), void *ctx,
+                       const char *name, vk_reg_hive **out, vk_error *err)
+{
+    *out = NULL;
+    vk_reg_hive *h = alloc_hive(name, 0, err);
+    if (!h) {
+        free(ctx);
+        return VK_E_NOMEM;
+    }
+    int rc = reg_cells_open(len, rd, ctx, h->name, &h->cells, err);
+    if (rc) {
+        free(ctx);
+        free(h);
+        return rc;
+    }
+    h->lazy_ctx = ctx;
+    *out = h;
+    return 0;
 }
 
 int vk_reg_hive_open_bytes(const uint8_t *data, size_t len, const vk_reg_log *log1, const vk_reg_log *log2,
@@ -186,11 +269,12 @@ int vk_reg_hive_open_bytes(const uint8_t *data, size_t len, const vk_reg_log *lo
 {
     if (!data || !out)
         return vk_fail(err, VK_E_USAGE, NULL, VK_NO_OFFSET, "no hive data");
-    uint8_t *buf = malloc(len ? len : 1);
-    if (!buf)
-        return vk_fail(err, VK_E_NOMEM, NULL, VK_NO_OFFSET, "no memory for a hive of %zu bytes", len);
-    memcpy(buf, data, len);
-    return reg_hive_open_owned(buf, len, log1, log2, flags, out, err);
+    struct reg_image im;
+    int rc = reg_image_alloc(len, &im, err);
+    if (rc)
+        return rc;
+    memcpy(im.p, data, len);
+    return reg_hive_open_image(&im, log1, log2, flags, NULL, out, err);
 }
 
 int vk_reg_hive_new(const char *root_name, vk_reg_hive **out, vk_error *err)
@@ -200,11 +284,39 @@ int vk_reg_hive_new(const char *root_name, vk_reg_hive **out, vk_error *err)
     int rc = reg_new_hive_bytes(root_name ? root_name : "ROOT", &buf, &len, err);
     if (rc < 0)
         return rc;
-    vk_reg_hive *h = alloc_hive(buf, err);
-    if (!h)
-        return VK_E_NOMEM;
-    h->flags = VK_REG_OPEN_WRITE;
-    return finish_open(h, buf, len, out, err);
+    struct reg_image im;
+    rc = reg_image_alloc(len, &im, err);
+    if (rc == 0)
+        memcpy(im.p, buf, len);
+    free(buf);
+    return rc ? rc : reg_hive_open_image(&im, NULL, NULL, VK_REG_OPEN_WRITE, NULL, out, err);
+}
+
+static const char *hx_cause(int e)
+{
+    switch (e) {
+    case EFAULT: return "an offset that leads to no valid cell";
+    case EINVAL: return "a record that is not of the expected kind";
+    case ENOTSUP: return "a structure hivex does not accept";
+    case ERANGE: return "a count or length beyond hivex's limits";
+    case EILSEQ: return "a name that is not valid text";
+    case ELOOP: return "a loop";
+    default: return e ? strerror(e) : "no reason given";
+    }
+}
+
+int reg_hx_read_fail(vk_reg_hive *h, vk_error *err, int hx_errno, int diag_rc, const vk_error *diag, vk_reg_key node,
+                     const char *what)
+{
+    if (hx_errno == ENOMEM)
+        return vk_fail_errno(err, VK_E_NOMEM, hx_errno, h->name, VK_NO_OFFSET, "%s", what);
+    if (diag_rc < 0 && diag && diag->code == VK_E_CORRUPT) {
+        if (err)
+            *err = *diag;
+        return VK_E_CORRUPT;
+    }
+    return vk_fail(err, VK_E_CORRUPT, h->name, node ? (uint64_t)node : VK_NO_OFFSET, "corrupt hive: %s: %s", what,
+                   hx_cause(hx_errno));
 }
 
 const char *vk_reg_hive_warning(const vk_reg_hive *h) { return h->warning; }
@@ -253,6 +365,7 @@ int vk_reg_hive_commit(vk_reg_hive *h, uint8_t **out, size_t *len, vk_error *err
     int rc = reg_check_writable(h, err);
     if (rc < 0)
         return rc;
+    h->changed = true; /* hivex rewrites the file behind `map` */
     if (hivex_commit(h->hx, h->tmp_path, 0) < 0)
         return reg_hx_fail(err, "hivex cannot write the hive", NULL);
     uint8_t *buf;
@@ -283,9 +396,14 @@ void vk_reg_hive_close(vk_reg_hive *h)
         return;
     if (h->hx)
         hivex_close(h->hx);
+    reg_cells_close(h->cells);
+    free(h->lazy_ctx);
     if (h->tmp_unlink)
         unlink(h->tmp_path);
-    if (h->tmp_fd >= 0)
+    if (h->tmp_fd >= 0 && h->tmp_fd != h->map_fd)
         close(h->tmp_fd);
+    struct reg_image im = {h->map, h->map_len, h->map_fd};
+    if (im.p)
+        reg_image_free(&im);
     free(h);
 }

@@ -2,6 +2,7 @@
 /* Keys: case-insensitive lookup as Windows does it (hivex_node_get_child only folds ASCII), CurrentControlSet
  * through Select\Current, creation of missing keys, recursive deletion, sorted subkey lists. */
 #include "reg_int.h"
+#include "reg/hive_cells.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -94,20 +95,153 @@ int reg_name_cmp(const char *a, const char *b)
     return *pa ? 1 : *pb ? -1 : 0;
 }
 
-vk_reg_key vk_reg_key_root(vk_reg_hive *h) { return hivex_root(h->hx); }
+vk_reg_key vk_reg_key_root(vk_reg_hive *h) { return h->hx ? hivex_root(h->hx) : reg_cells_root(h->cells); }
+
+/* Subkeys of `node` (0-terminated, free with free()), from hivex or from the lazy reader. When hivex fails, vhdkit's
+ * own reading of the same cells names the damage and its offset. */
+static int node_children(vk_reg_hive *h, vk_reg_key node, vk_reg_key **kids, size_t *n, vk_error *err)
+{
+    if (!h->hx) {
+        int rc = reg_cells_children(h->cells, node, kids, n, err);
+        if (rc == 0) {
+            vk_reg_key *k = realloc(*kids, (*n + 1) * sizeof **kids);
+            if (!k) {
+                free(*kids);
+                return vk_fail(err, VK_E_NOMEM, NULL, VK_NO_OFFSET, "no memory for a subkey list");
+            }
+            k[*n] = 0;
+            *kids = k;
+        }
+        return rc;
+    }
+    errno = 0;
+    hive_node_h *k = hivex_node_children(h->hx, node);
+    if (!k) {
+        int e = errno;
+        vk_error d = {0};
+        vk_reg_key *t = NULL;
+        size_t tn;
+        int drc = h->cells && !h->changed ? reg_cells_children(h->cells, node, &t, &tn, &d) : 0;
+        free(t);
+        return reg_hx_read_fail(h, err, e, drc, &d, node, "cannot list the subkeys of a key");
+    }
+    size_t c = 0;
+    while (k[c])
+        c++;
+    *kids = k;
+    *n = c;
+    return 0;
+}
+
+/* The name of key `node` (malloc'd UTF-8). */
+static int node_name(vk_reg_hive *h, vk_reg_key node, char **name, vk_error *err)
+{
+    if (!h->hx)
+        return reg_cells_key_name(h->cells, node, name, err);
+    errno = 0;
+    *name = hivex_node_name(h->hx, node);
+    if (*name)
+        return 0;
+    int e = errno;
+    vk_error d = {0};
+    char *t = NULL;
+    int drc = h->cells && !h->changed ? reg_cells_key_name(h->cells, node, &t, &d) : 0;
+    free(t);
+    return reg_hx_read_fail(h, err, e, drc, &d, node, "cannot read the name of a key");
+}
 
 /* Child named `name` of `node`: 0 and *out set, VK_E_NOTFOUND, or another error. */
+/* The hints Windows keeps next to each subkey in lf and lh lists, for `name`: the first four characters (lf; *lf_ok
+ * false when one of them is not ASCII, whose stored form is not pinned down here) and the hash of the upper-cased
+ * UTF-16 name, hash * 37 + unit (lh). */
+static void name_hints(const char *name, uint8_t lf[4], bool *lf_ok, uint32_t *lh)
+{
+    const unsigned char *p = (const unsigned char *)name;
+    uint32_t hash = 0;
+    size_t i = 0;
+    memset(lf, 0, 4);
+    *lf_ok = true;
+    while (*p) {
+        uint32_t cp = upcase(next_cp(&p));
+        if (i < 4) {
+            *lf_ok = *lf_ok && cp < 0x80;
+            lf[i] = (uint8_t)cp;
+        }
+        i++;
+        if (cp >= 0x10000) {
+            hash = hash * 37 + (0xD800 + ((cp - 0x10000) >> 10));
+            hash = hash * 37 + (0xDC00 + ((cp - 0x10000) & 0x3FF));
+        } else {
+            hash = hash * 37 + cp;
+        }
+    }
+    *lh = hash;
+}
+
+static bool hint_matches(const struct reg_cells_entry *e, const uint8_t lf[4], bool lf_ok, uint32_t lh)
+{
+    if (e->kind == 'h')
+        return e->hint == lh;
+    if (e->kind != 'f' || !lf_ok)
+        return true;
+    for (int i = 0; i < 4; i++)
+        if (upcase((e->hint >> (8 * i)) & 0xFF) != lf[i])
+            return false;
+    return true;
+}
+
+/* Lazy handles: only the subkeys whose hint matches are read (a key with thousands of subkeys spread over the hive
+ * costs one or two cells instead of all of them). 0 found, VK_E_NOTFOUND when no candidate matched. */
+static int find_child_hinted(vk_reg_hive *h, vk_reg_key node, const char *name, vk_reg_key *out, vk_error *err)
+{
+    struct reg_cells_entry *e;
+    size_t n;
+    int rc = reg_cells_child_entries(h->cells, node, &e, &n, err);
+    if (rc < 0)
+        return rc;
+    uint8_t lf[4];
+    bool lf_ok;
+    uint32_t lh;
+    name_hints(name, lf, &lf_ok, &lh);
+    rc = VK_E_NOTFOUND;
+    for (size_t i = 0; i < n && rc == VK_E_NOTFOUND; i++) {
+        if (!hint_matches(&e[i], lf, lf_ok, lh))
+            continue;
+        char *kn;
+        int nrc = node_name(h, e[i].off, &kn, err);
+        if (nrc < 0) {
+            rc = nrc;
+            break;
+        }
+        if (reg_name_cmp(kn, name) == 0) {
+            *out = e[i].off;
+            rc = 0;
+        }
+        free(kn);
+    }
+    free(e);
+    return rc;
+}
+
 static int find_child(vk_reg_hive *h, vk_reg_key node, const char *name, vk_reg_key *out, vk_error *err)
 {
-    errno = 0;
-    hive_node_h *kids = hivex_node_children(h->hx, node);
-    if (!kids)
-        return reg_hx_fail(err, "cannot list the subkeys of the key holding", name);
-    int rc = VK_E_NOTFOUND;
-    for (size_t i = 0; kids[i] && rc == VK_E_NOTFOUND; i++) {
-        char *kn = hivex_node_name(h->hx, kids[i]);
-        if (!kn) {
-            rc = reg_hx_fail(err, "cannot read a subkey name next to", name);
+    if (!h->hx) {
+        int hrc = find_child_hinted(h, node, name, out, err);
+        if (hrc != VK_E_NOTFOUND)
+            return hrc;
+        /* Not among the hinted: hints other tools wrote may be wrong, so every name is read before "not found". */
+    }
+    vk_reg_key *kids;
+    size_t n;
+    int rc = node_children(h, node, &kids, &n, err);
+    if (rc < 0)
+        return rc;
+    rc = VK_E_NOTFOUND;
+    for (size_t i = 0; i < n && rc == VK_E_NOTFOUND; i++) {
+        char *kn;
+        int nrc = node_name(h, kids[i], &kn, err);
+        if (nrc < 0) {
+            rc = nrc;
             break;
         }
         if (reg_name_cmp(kn, name) == 0) {
@@ -176,6 +310,7 @@ static int walk_from(vk_reg_hive *h, vk_reg_key start, const char *subkey, bool 
                 h->broken = true;
                 return reg_hx_fail(err, "cannot create key", comp);
             }
+            h->changed = true;
             rc = 0;
         }
         if (rc == VK_E_NOTFOUND)
@@ -222,6 +357,7 @@ int vk_reg_key_delete(vk_reg_hive *h, const char *subkey, vk_error *err)
     if (node == vk_reg_key_root(h))
         return vk_fail(err, VK_E_USAGE, NULL, VK_NO_OFFSET, "cannot delete the root key of a hive");
     errno = 0;
+    h->changed = true;
     if (hivex_node_delete_child(h->hx, node) < 0) {
         h->broken = true;
         return reg_hx_fail(err, "cannot delete key", subkey);
@@ -245,13 +381,11 @@ void reg_children_free(struct reg_child *kids, size_t n)
 
 int reg_children(vk_reg_hive *h, vk_reg_key key, struct reg_child **out, size_t *count, vk_error *err)
 {
-    errno = 0;
-    hive_node_h *kids = hivex_node_children(h->hx, key);
-    if (!kids)
-        return reg_hx_fail(err, "cannot list subkeys", NULL);
-    size_t n = 0;
-    while (kids[n])
-        n++;
+    vk_reg_key *kids;
+    size_t n;
+    int rc = node_children(h, key, &kids, &n, err);
+    if (rc < 0)
+        return rc;
     struct reg_child *v = calloc(n + 1, sizeof *v);
     if (!v) {
         free(kids);
@@ -259,10 +393,8 @@ int reg_children(vk_reg_hive *h, vk_reg_key key, struct reg_child **out, size_t 
     }
     for (size_t i = 0; i < n; i++) {
         v[i].node = kids[i];
-        errno = 0;
-        v[i].name = hivex_node_name(h->hx, kids[i]);
-        if (!v[i].name) {
-            int rc = reg_hx_fail(err, "cannot read a subkey name", NULL);
+        rc = node_name(h, kids[i], &v[i].name, err);
+        if (rc < 0) {
             reg_children_free(v, i);
             free(kids);
             return rc;
@@ -308,10 +440,10 @@ int vk_reg_key_subkeys(vk_reg_hive *h, vk_reg_key key, char ***names, size_t *co
 
 int vk_reg_key_name(vk_reg_hive *h, vk_reg_key key, char *buf, size_t cap, vk_error *err)
 {
-    errno = 0;
-    char *n = hivex_node_name(h->hx, key);
-    if (!n)
-        return reg_hx_fail(err, "cannot read a key name", NULL);
+    char *n;
+    int rc = node_name(h, key, &n, err);
+    if (rc < 0)
+        return rc;
     int w = snprintf(buf, cap, "%s", n);
     free(n);
     return (size_t)w >= cap ? vk_fail(err, VK_E_RANGE, NULL, VK_NO_OFFSET, "key name longer than the buffer") : 0;

@@ -28,21 +28,50 @@
 #define REGF_BIG_DATA_MIN 16345u
 #define REGF_BIG_SEGMENT 16344u
 
+struct reg_cells;
+
 struct vk_reg_hive {
-    hive_h *hx;
+    hive_h *hx;              /* NULL for a lazy read-only handle (VK_REG_OPEN_LAZY): cells reads the volume */
+    struct reg_cells *cells; /* lazy: the reader; with hivex: vhdkit's checker over `map`, naming offsets */
+    void *lazy_ctx;          /* the lazy reader's source (malloc'd, owned) */
+    uint8_t *map;            /* the bytes hivex opened (mapping of tmp_fd, or malloc'd when map_fd < 0) */
+    size_t map_len;
+    int map_fd;              /* tmp_fd when map is its mapping, else -1 */
     char tmp_path[PATH_MAX]; /* private copy hivex works on (hivex only opens files) */
     int tmp_fd;              /* the memfd behind tmp_path, or -1 */
     int tmp_unlink;          /* tmp_path is a file in $TMPDIR to unlink at close */
     unsigned flags;
     bool refuse_write;       /* dirty and not recovered */
     bool broken;             /* a change failed half-way: the in-memory hive is not a whole transaction */
+    bool changed;            /* hivex's copy differs from `map`: offsets there no longer mean the same cells */
     unsigned replayed;
+    char name[VK_REG_FILE_MAX]; /* the hive file in its volume, for messages ("" when opened from bytes) */
     char warning[VK_ERR_MSG_MAX];
 };
 
-/* vk_reg_hive_open_bytes on a malloc'd buffer it takes over (freed on every path): no copy of a large hive. */
-int reg_hive_open_owned(uint8_t *buf, size_t len, const vk_reg_log *log1, const vk_reg_log *log2, unsigned flags,
-                        vk_reg_hive **out, vk_error *err);
+/* A hive's bytes in memory hivex can open as a file: a memfd mapped shared, else malloc'd (fd -1). */
+struct reg_image {
+    uint8_t *p;
+    size_t len;
+    int fd;
+};
+int reg_image_alloc(size_t len, struct reg_image *im, vk_error *err);
+void reg_image_free(struct reg_image *im);
+/* Opens the hive in `im` (taken over, freed on every path): replays the logs when the base block says it is dirty,
+ * checks every bin and cell, opens it with hivex. `name` (may be NULL) names the hive file in messages. */
+int reg_hive_open_image(struct reg_image *im, const vk_reg_log *log1, const vk_reg_log *log2, unsigned flags,
+                        const char *name, vk_reg_hive **out, vk_error *err);
+/* A lazy read-only handle on a hive read through `rd` (see hive_cells.h); 1 when the hive is dirty. Takes `ctx`
+ * over (malloc'd; freed at close, and now unless 0 is returned). */
+int reg_hive_open_lazy(size_t len, int (*rd)(void *, uint64_t, void *, size_t, vk_error *), void *ctx,
+                       const char *name, vk_reg_hive **out, vk_error *err);
+/* Base block checksum valid and both sequence numbers equal: nothing to replay. */
+bool reg_base_clean(const uint8_t *base);
+/* A hivex read call failed with `hx_errno`: a VK_E_CORRUPT error naming the hive, and the offset and cause when
+ * vhdkit's own reading of the same cells (`diag_rc`, `diag`) found one; `node` is the cell the call was about. */
+int reg_hx_read_fail(vk_reg_hive *h, vk_error *err, int hx_errno, int diag_rc, const vk_error *diag, vk_reg_key node,
+                     const char *what);
+
 /* XOR-32 of the first 508 bytes, with the two values Windows never stores remapped as it does. */
 uint32_t reg_base_checksum(const uint8_t *base);
 /* Build a new empty hive image (base block + one hbin holding the root nk and its sk). */

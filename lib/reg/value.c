@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Values: list, get, set (replacing a same-named value), delete; type names; values as text and back. */
 #include "reg_int.h"
+#include "reg/hive_cells.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -35,18 +36,26 @@ void vk_reg_values_free(vk_reg_value *vals, size_t count)
 
 static int read_value(vk_reg_hive *h, hive_value_h hv, vk_reg_value *out, vk_error *err)
 {
+    if (!h->hx)
+        return reg_cells_value(h->cells, hv, out, err);
     errno = 0;
     out->name = hivex_value_key(h->hx, hv);
-    if (!out->name)
-        return reg_hx_fail(err, "cannot read a value name", NULL);
     hive_type t;
-    size_t len;
-    errno = 0;
-    char *data = hivex_value_value(h->hx, hv, &t, &len);
+    size_t len = 0;
+    char *data = NULL;
+    if (out->name) {
+        errno = 0;
+        data = hivex_value_value(h->hx, hv, &t, &len);
+    }
     if (!data) {
-        int rc = reg_hx_fail(err, "cannot read the data of value", out->name);
+        int e = errno;
+        vk_error d = {0};
+        vk_reg_value tv;
+        int drc = h->cells && !h->changed ? reg_cells_value(h->cells, hv, &tv, &d) : 0;
+        if (drc == 0 && h->cells && !h->changed)
+            vk_reg_value_free(&tv);
         vk_reg_value_free(out);
-        return rc;
+        return reg_hx_read_fail(h, err, e, drc, &d, hv, "cannot read a value");
     }
     out->type = (uint32_t)t;
     out->data = (uint8_t *)data;
@@ -54,22 +63,56 @@ static int read_value(vk_reg_hive *h, hive_value_h hv, vk_reg_value *out, vk_err
     return 0;
 }
 
-int vk_reg_values(vk_reg_hive *h, vk_reg_key key, vk_reg_value **vals, size_t *count, vk_error *err)
+/* The value cells of `key` (0-terminated, free with free()). */
+static int node_values(vk_reg_hive *h, vk_reg_key key, hive_value_h **out, size_t *n, vk_error *err)
 {
+    if (!h->hx) {
+        vk_reg_key *v;
+        int rc = reg_cells_values(h->cells, key, &v, n, err);
+        if (rc < 0)
+            return rc;
+        hive_value_h *z = realloc(v, (*n + 1) * sizeof *z);
+        if (!z) {
+            free(v);
+            return vk_fail(err, VK_E_NOMEM, NULL, VK_NO_OFFSET, "no memory for a value list");
+        }
+        z[*n] = 0;
+        *out = z;
+        return 0;
+    }
     errno = 0;
     hive_value_h *hv = hivex_node_values(h->hx, key);
-    if (!hv)
-        return reg_hx_fail(err, "cannot list the values of a key", NULL);
-    size_t n = 0;
-    while (hv[n])
-        n++;
+    if (!hv) {
+        int e = errno;
+        vk_error d = {0};
+        vk_reg_key *t = NULL;
+        size_t tn;
+        int drc = h->cells && !h->changed ? reg_cells_values(h->cells, key, &t, &tn, &d) : 0;
+        free(t);
+        return reg_hx_read_fail(h, err, e, drc, &d, key, "cannot list the values of a key");
+    }
+    size_t c = 0;
+    while (hv[c])
+        c++;
+    *out = hv;
+    *n = c;
+    return 0;
+}
+
+int vk_reg_values(vk_reg_hive *h, vk_reg_key key, vk_reg_value **vals, size_t *count, vk_error *err)
+{
+    hive_value_h *hv;
+    size_t n;
+    int rc = node_values(h, key, &hv, &n, err);
+    if (rc < 0)
+        return rc;
     vk_reg_value *v = calloc(n + 1, sizeof *v);
     if (!v) {
         free(hv);
         return vk_fail(err, VK_E_NOMEM, NULL, VK_NO_OFFSET, "no memory for %zu values", n);
     }
     for (size_t i = 0; i < n; i++) {
-        int rc = read_value(h, hv[i], &v[i], err);
+        rc = read_value(h, hv[i], &v[i], err);
         if (rc < 0) {
             vk_reg_values_free(v, i);
             free(hv);
@@ -127,6 +170,7 @@ int reg_values_store(vk_reg_hive *h, vk_reg_key key, const vk_reg_value *vals, s
         sv[i].value = (char *)vals[i].data;
     }
     errno = 0;
+    h->changed = true;
     int r = hivex_node_set_values(h->hx, key, n, sv, 0);
     free(sv);
     if (r < 0) {

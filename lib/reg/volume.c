@@ -73,28 +73,89 @@ static int read_log(vk_ntfs *vol, const char *hive_file, const char *suffix, uin
     return regvol_read(vol, path, data, len, err);
 }
 
+/* Where a hive's bytes come from: its file in the volume, read at any offset. */
+struct hive_src {
+    vk_ntfs *vol;
+    char path[VK_REG_FILE_MAX];
+};
+
+static int src_read(void *ctx, uint64_t off, void *buf, size_t len, vk_error *err)
+{
+    struct hive_src *s = ctx;
+    size_t got;
+    int rc = vk_ntfs_pread(s->vol, s->path, buf, len, off, &got, err);
+    if (!rc && got != len)
+        rc = vk_fail(err, VK_E_TRUNCATED, s->path, off + got, "shorter than its directory entry says");
+    return rc;
+}
+
+/* The whole hive, read in one call straight into the memory hivex will open (libntfs-3g then reads whole runs). */
+static int read_image(struct hive_src *src, size_t size, struct reg_image *im, vk_error *err)
+{
+    int rc = reg_image_alloc(size, im, err);
+    if (rc)
+        return rc;
+    rc = size ? src_read(src, 0, im->p, size, err) : 0;
+    if (rc)
+        reg_image_free(im);
+    return rc;
+}
+
 int vk_reg_volume_open(vk_ntfs *vol, const char *hive_file, unsigned flags, vk_reg_hive **out, vk_error *err)
 {
     *out = NULL;
-    uint8_t *data, *l1 = NULL, *l2 = NULL;
-    size_t len, l1len = 0, l2len = 0;
-    int rc = regvol_read(vol, hive_file, &data, &len, err);
+    vk_ntfs_stat st;
+    int rc = vk_ntfs_stat_path(vol, hive_file, &st, err);
     if (rc)
         return rc;
-    /* Vista and later keep two logs; XP one, named .LOG (old format, read as the first). */
-    rc = read_log(vol, hive_file, ".LOG1", &l1, &l1len, err);
-    if (!rc && !l1)
-        rc = read_log(vol, hive_file, ".LOG", &l1, &l1len, err);
-    if (!rc)
-        rc = read_log(vol, hive_file, ".LOG2", &l2, &l2len, err);
-    if (!rc) {
+    uint64_t size = st.size;
+    int dir = st.is_dir;
+    vk_ntfs_stat_free(&st);
+    if (dir)
+        return vk_fail(err, VK_E_USAGE, hive_file, VK_NO_OFFSET, "is a folder, not a hive file");
+    if (size > HIVE_MAX)
+        return vk_fail(err, VK_E_CORRUPT, hive_file, VK_NO_OFFSET, "%llu bytes: larger than any hive (2 GiB)",
+                       (unsigned long long)size);
+    struct hive_src *src = malloc(sizeof *src);
+    if (!src)
+        return vk_fail(err, VK_E_NOMEM, hive_file, VK_NO_OFFSET, NULL);
+    src->vol = vol;
+    snprintf(src->path, sizeof src->path, "%s", hive_file);
+    if ((flags & VK_REG_OPEN_LAZY) && !(flags & VK_REG_OPEN_WRITE)) {
+        /* The handle keeps `src` (freed at close); 1: dirty, replayed whole below. */
+        rc = reg_hive_open_lazy((size_t)size, src_read, src, hive_file, out, err);
+        if (rc <= 0)
+            return rc;
+        src = malloc(sizeof *src);
+        if (!src)
+            return vk_fail(err, VK_E_NOMEM, hive_file, VK_NO_OFFSET, NULL);
+        src->vol = vol;
+        snprintf(src->path, sizeof src->path, "%s", hive_file);
+    }
+    struct reg_image im;
+    rc = read_image(src, (size_t)size, &im, err);
+    free(src);
+    if (rc)
+        return rc;
+    /* The logs matter only to a dirty hive: a clean one is not held up reading them. */
+    uint8_t *l1 = NULL, *l2 = NULL;
+    size_t l1len = 0, l2len = 0;
+    if (im.len >= REGF_BASE_LEN && !memcmp(im.p, "regf", 4) && !reg_base_clean(im.p)) {
+        /* Vista and later keep two logs; XP one, named .LOG (old format, read as the first). */
+        rc = read_log(vol, hive_file, ".LOG1", &l1, &l1len, err);
+        if (!rc && !l1)
+            rc = read_log(vol, hive_file, ".LOG", &l1, &l1len, err);
+        if (!rc)
+            rc = read_log(vol, hive_file, ".LOG2", &l2, &l2len, err);
+    }
+    if (rc) {
+        reg_image_free(&im);
+    } else {
         vk_reg_log log1 = {l1, l1len}, log2 = {l2, l2len};
-        rc = reg_hive_open_owned(data, len, &log1, &log2, flags, out, err);
-        data = NULL;
+        rc = reg_hive_open_image(&im, &log1, &log2, flags & VK_REG_OPEN_WRITE, hive_file, out, err);
         if (rc && err && !err->file[0])
             snprintf(err->file, sizeof err->file, "%s", hive_file);
     }
-    free(data);
     free(l1);
     free(l2);
     return rc;
