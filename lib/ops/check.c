@@ -284,8 +284,8 @@ static void check_layout(struct checker *c, const struct vhd_header *h, uint64_t
         add_err(c, VK_CHECK_ERROR, &e);
     else if (g.kind == LAYOUT_BLOCK_SIZE)
         add(c, VK_CHECK_ERROR, hoff + VHD_HEADER_OFF_BLOCK_SIZE, "block size %" PRIu32 " does not match the blocks: "
-            "the %" PRIu32 " allocated blocks are packed every %" PRIu64 " bytes up to the footer, as %" PRIu32
-            "-byte blocks are, and max table entries %" PRIu32 " fits that size (the field was changed without "
+            "the %" PRIu32 " allocated blocks lie %" PRIu64 " bytes apart up to the footer, as %" PRIu32
+            "-byte blocks do, and max table entries %" PRIu32 " fits that size (the field was changed without "
             "moving the blocks; repair sets it back)", h->block_size, g.nblocks, g.stride, g.block_size,
             h->max_table_entries);
     else if (g.kind == LAYOUT_BITMAP)

@@ -73,8 +73,20 @@ vk create "$T/store/fat-parent-copy.vhd" 4M >/dev/null
 ps=$(stat -c %s "$T/store/fat-parent-copy.vhd")
 poke "$T/store/fat-parent-copy.vhd" 68 "$puuid"; poke "$T/store/fat-parent-copy.vhd" $((ps - 512 + 68)) "$puuid"
 vk repair "$T/store/fat-parent-copy.vhd" >/dev/null
+mkdir "$T/decoys"
+vk create "$T/decoys/fat-parent.vhd" 4M >/dev/null # same name and size, another UUID: must not be taken
 is "$(status vk check "$T/kid/df.vhd")" 1 "corpus child: check reports the missing parent"
-check "corpus child: repair --search attaches the parent" vk repair "$T/kid/df.vhd" --search "$T/store"
+is "$(status vk repair "$T/kid/df.vhd" --search "$T/decoys")" 1 "corpus child: a parent with another UUID is not taken"
+check "corpus child: repair --search attaches the parent" vk repair "$T/kid/df.vhd" --search "$T/decoys:$T/store"
+vk dump --locators "$T/kid/df.vhd" >"$T/loc.txt"
+grep -A1 ' W2ku ' "$T/loc.txt" | grep -q "$T/store/fat-parent-copy.vhd" && grep -A1 ' W2ru ' "$T/loc.txt" |
+    grep -q 'store.fat-parent-copy.vhd' && ok "corpus child: W2ku and W2ru locators now name the found parent" ||
+    { not_ok "corpus child: W2ku and W2ru locators now name the found parent"; sed 's/^/#   /' "$T/loc.txt"; }
+is "$(status vk check "$T/kid/df.vhd")" 0 "corpus child: check clean after repair"
+is "$(vk read "$T/kid/df.vhd" | sum /dev/stdin)" "$("$VHDI_CAT" "$T/kid/df.vhd" "$T/store/fat-parent-copy.vhd" | sum /dev/stdin)" \
+    "corpus child: vhdkit and libvhdi read the same chain"
+[ "$(vk read "$T/kid/df.vhd" | tr -d '\0' | wc -c)" -gt 0 ] && ok "corpus child: its own sectors show through" \
+    || not_ok "corpus child: its own sectors show through"
 vk info --json "$T/kid/df.vhd" >"$T/i.json"
 grep -q '"uuid_match": true' "$T/i.json" && ok "corpus child: link found with matching UUID" || not_ok "corpus link"
 is "$(status vk read "$T/kid/df.vhd")" 0 "corpus child: the chain reads"
@@ -108,7 +120,7 @@ vk write "$T/lg4.vhd" --offset 0 <"$T/p0"; vk write "$T/lg4.vhd" --offset 6M <"$
 vk create "$T/lgb.vhd" 32M --block-size 4M >/dev/null
 vk write "$T/lgb.vhd" --offset 0 <"$T/p3"
 vk snapshot "$T/lgb.vhd" "$T/lgk.vhd" >/dev/null
-vk write "$T/lgk.vhd" --offset 1M <"$T/p0"; vk write "$T/lgk.vhd" --offset 9M <"$T/p0"
+vk write "$T/lgk.vhd" --offset 1M <"$T/p0"; vk write "$T/lgk.vhd" --offset 9M <"$T/p3"
 vk snapshot -b 4M "$T/lgb.vhd" "$T/lgk4.vhd" >/dev/null
 vk write "$T/lgk4.vhd" --offset 1M <"$T/p0"; vk write "$T/lgk4.vhd" --offset 9M <"$T/p0"
 w2=$(vk read "$T/lg.vhd" | sum /dev/stdin); w4=$(vk read "$T/lg4.vhd" | sum /dev/stdin)
@@ -166,6 +178,13 @@ is "$(status vk check "$T/blktap.vhd")" 0 "blktap layout: check is clean"
 check "blktap layout: repair" vk repair "$T/blktap.vhd"
 cmp -s "$T/blktap.vhd" "$T/blktap.orig" && ok "blktap layout: repair changed nothing" || not_ok "blktap layout: changed"
 is "$("$VHDI_CAT" "$T/blktap.vhd" | sum /dev/stdin)" "$w2" "blktap layout: libvhdi reads the same view"
+# Hyper-V's layout: blocks and footer 2 MiB + 4096 apart, the slack after each block zero: valid, nothing to do
+layout_tool hyperv "$T/lg.vhd" "$T/hyperv.vhd" >/dev/null
+cp "$T/hyperv.vhd" "$T/hyperv.orig"
+is "$(status vk check "$T/hyperv.vhd")" 0 "Hyper-V layout: check is clean"
+check "Hyper-V layout: repair" vk repair "$T/hyperv.vhd"
+cmp -s "$T/hyperv.vhd" "$T/hyperv.orig" && ok "Hyper-V layout: repair changed nothing" || not_ok "Hyper-V layout: changed"
+is "$("$VHDI_CAT" "$T/hyperv.vhd" | sum /dev/stdin)" "$w2" "Hyper-V layout: libvhdi reads the same view"
 
 # crash at every write point of a relayout (4096-byte bitmaps): after the stop the image opens and holds what it held
 # (the new layout is built beside it), a rerun of repair gives the pre-damage view and a clean check

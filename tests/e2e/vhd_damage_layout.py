@@ -7,6 +7,8 @@
 #                                 prints the file offset of the first block (0x...)
 #   blktap IN OUT                 a VALID copy laid out as blktap's vhd-util does: a gap before each standard bitmap so
 #                                 the data starts on a 4 KiB boundary (must not be taken for 4096-byte bitmaps)
+#   hyperv IN OUT                 a VALID copy laid out as Hyper-V does: the same, and the footer where the next
+#                                 bitmap would go (blocks and footer 2 MiB + 4096 apart, as with 4096-byte bitmaps)
 #   blocksize FILE BYTES          set the header's block size field (checksum recomputed), nothing else
 import struct
 import sys
@@ -26,7 +28,7 @@ def read_meta(data):
     return hoff, header, table, bs, bat
 
 
-def relayout(src, dst, bitmap, at_end, page_align=False):
+def relayout(src, dst, bitmap, at_end, page_align=False, footer_align=False):
     data = open(src, "rb").read()
     hoff, header, table, bs, bat = read_meta(data)
     std = ((bs // 512 // 8 + 511) // 512) * 512
@@ -48,6 +50,8 @@ def relayout(src, dst, bitmap, at_end, page_align=False):
         bat[i] = len(out) // 512
         out += bm + block
     out[table:table + 4 * len(bat)] = struct.pack(">%dI" % len(bat), *bat)
+    if footer_align:
+        out += b"\0" * ((4096 - (len(out) + 512) % 4096) % 4096)
     out += data[-512:]
     open(dst, "wb").write(out)
     print("0x%x" % first)
@@ -68,6 +72,8 @@ if sys.argv[1] == "relayout":
     relayout(sys.argv[2], sys.argv[3], int(sys.argv[4]), len(sys.argv) > 5 and sys.argv[5] == "end")
 elif sys.argv[1] == "blktap":
     relayout(sys.argv[2], sys.argv[3], 0, False, True)
+elif sys.argv[1] == "hyperv":
+    relayout(sys.argv[2], sys.argv[3], 0, False, True, True)
 elif sys.argv[1] == "blocksize":
     blocksize(sys.argv[2], int(sys.argv[3]))
 else:
