@@ -328,6 +328,24 @@ static const char zone[] = "[ZoneTransfer]\r\nZoneId=3\r\n";
 static const char desktop_ini[] = "\r\n[.ShellClassInfo]\r\nLocalizedResourceName=@%SystemRoot%\\system32\\"
                                   "shell32.dll,-21770\r\n";
 
+/* Windows/System32/cmd.exe as the smallest PE32+ header `file` calls "PE32+ executable (console) x86-64":
+ * libguestfs inspection (daemon/inspect_fs_windows.ml) takes a folder for %SystemRoot% only when it holds
+ * system32/config and system32/cmd.exe, and reads the guest's architecture from cmd.exe; without it virt-win-reg
+ * and virt-inspector see no Windows on vk-gen's disks (bench/bench_guestfs.sh). No code, never run. */
+static void fake_cmd_exe(uint8_t pe[1024])
+{
+    memset(pe, 0, 1024);
+    pe[0] = 'M', pe[1] = 'Z';
+    pe[0x18] = 0x40;                        /* e_lfarlc: a "new" executable */
+    pe[0x3c] = 0x80;                        /* e_lfanew: the PE header at 0x80 */
+    memcpy(pe + 0x80, "PE\0\0", 4);
+    pe[0x84] = 0x64, pe[0x85] = 0x86;       /* COFF Machine: 0x8664, x86-64 */
+    pe[0x94] = 0xf0;                        /* SizeOfOptionalHeader */
+    pe[0x96] = 0x22;                        /* Characteristics: executable, large address aware */
+    pe[0x98] = 0x0b, pe[0x99] = 0x02;       /* optional header Magic 0x20b: PE32+ */
+    pe[0x80 + 92] = 3;                      /* Subsystem: Windows console */
+}
+
 static int skeleton_files(struct gen_ctx *g, vk_error *err)
 {
     char path[1024];
@@ -340,6 +358,11 @@ static int skeleton_files(struct gen_ctx *g, vk_error *err)
         rc = hives_write(g, err);
     if (!rc)
         rc = put_text(g, "Windows/System32/drivers/etc/hosts", hosts, err);
+    if (!rc) {
+        uint8_t pe[1024];
+        fake_cmd_exe(pe);
+        rc = put_file(g, "Windows/System32/cmd.exe", sizeof pe, pe, err);
+    }
     /* The scratch folders keep one file each: sleuthkit lists the last entry removed from a folder that became
      * empty as still allocated (seen with fls 4.x on ntfs-3g's empty index), which would confuse the peer checks. */
     if (!rc)
