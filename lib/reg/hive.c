@@ -234,6 +234,14 @@ int reg_hive_open_image(struct reg_image *im, const vk_reg_log *log1, const vk_r
         rc = reg_cells_check_all(h->cells, err);
     if (rc == 0)
         rc = make_tmp(h, err);
+    if (rc == 0 && h->tmp_fd >= 0) {
+        /* hivex maps (or copies) the memfd itself: ours is dropped first, so the hive's pages are mapped once at a
+         * time, and comes back only to explain a failure (reg_hive_diag_cells). */
+        reg_cells_close(h->cells);
+        h->cells = NULL;
+        munmap(h->map, h->map_len);
+        h->map = NULL;
+    }
     if (rc == 0)
         rc = open_hx(h, err);
     if (rc) {
@@ -242,6 +250,21 @@ int reg_hive_open_image(struct reg_image *im, const vk_reg_log *log1, const vk_r
     }
     *out = h;
     return 0;
+}
+
+struct reg_cells *reg_hive_diag_cells(vk_reg_hive *h)
+{
+    if (!h->hx || h->changed)
+        return NULL;
+    if (!h->map && h->map_fd >= 0) {
+        void *p = mmap(NULL, h->map_len, PROT_READ, MAP_SHARED, h->map_fd, 0);
+        if (p == MAP_FAILED)
+            return NULL;
+        h->map = p;
+    }
+    if (!h->cells && h->map && reg_cells_open_mem(h->map, h->map_len, h->name, &h->cells, NULL))
+        h->cells = NULL;
+    return h->cells;
 }
 
 int reg_hive_open_lazy(size_t len, int (*rd)(void *, uint64_t, void *, size_t, vk_error *), void *ctx,
@@ -402,8 +425,11 @@ void vk_reg_hive_close(vk_reg_hive *h)
         unlink(h->tmp_path);
     if (h->tmp_fd >= 0 && h->tmp_fd != h->map_fd)
         close(h->tmp_fd);
-    struct reg_image im = {h->map, h->map_len, h->map_fd};
-    if (im.p)
-        reg_image_free(&im);
+    if (h->map && h->map_fd >= 0)
+        munmap(h->map, h->map_len);
+    else
+        free(h->map);
+    if (h->map_fd >= 0)
+        close(h->map_fd);
     free(h);
 }

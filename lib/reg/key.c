@@ -121,7 +121,8 @@ static int node_children(vk_reg_hive *h, vk_reg_key node, vk_reg_key **kids, siz
         vk_error d = {0};
         vk_reg_key *t = NULL;
         size_t tn;
-        int drc = h->cells && !h->changed ? reg_cells_children(h->cells, node, &t, &tn, &d) : 0;
+        struct reg_cells *dc = reg_hive_diag_cells(h);
+        int drc = dc ? reg_cells_children(dc, node, &t, &tn, &d) : 0;
         free(t);
         return reg_hx_read_fail(h, err, e, drc, &d, node, "cannot list the subkeys of a key");
     }
@@ -145,7 +146,8 @@ static int node_name(vk_reg_hive *h, vk_reg_key node, char **name, vk_error *err
     int e = errno;
     vk_error d = {0};
     char *t = NULL;
-    int drc = h->cells && !h->changed ? reg_cells_key_name(h->cells, node, &t, &d) : 0;
+    struct reg_cells *dc = reg_hive_diag_cells(h);
+    int drc = dc ? reg_cells_key_name(dc, node, &t, &d) : 0;
     free(t);
     return reg_hx_read_fail(h, err, e, drc, &d, node, "cannot read the name of a key");
 }

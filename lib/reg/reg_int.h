@@ -32,9 +32,10 @@ struct reg_cells;
 
 struct vk_reg_hive {
     hive_h *hx;              /* NULL for a lazy read-only handle (VK_REG_OPEN_LAZY): cells reads the volume */
-    struct reg_cells *cells; /* lazy: the reader; with hivex: vhdkit's checker over `map`, naming offsets */
+    struct reg_cells *cells; /* lazy: the reader; with hivex: vhdkit's reader over `map` (reg_hive_diag_cells) */
     void *lazy_ctx;          /* the lazy reader's source (malloc'd, owned) */
-    uint8_t *map;            /* the bytes hivex opened (mapping of tmp_fd, or malloc'd when map_fd < 0) */
+    uint8_t *map;            /* the bytes hivex opened (mapping of map_fd, unmapped once hivex has them; or
+                              * malloc'd when map_fd < 0) */
     size_t map_len;
     int map_fd;              /* tmp_fd when map is its mapping, else -1 */
     char tmp_path[PATH_MAX]; /* private copy hivex works on (hivex only opens files) */
@@ -65,6 +66,9 @@ int reg_hive_open_image(struct reg_image *im, const vk_reg_log *log1, const vk_r
  * over (malloc'd; freed at close, and now unless 0 is returned). */
 int reg_hive_open_lazy(size_t len, int (*rd)(void *, uint64_t, void *, size_t, vk_error *), void *ctx,
                        const char *name, vk_reg_hive **out, vk_error *err);
+/* vhdkit's reader over the bytes hivex opened, to explain a failed hivex call; NULL when there is none or the hive
+ * has changed since (offsets there no longer mean the same cells). */
+struct reg_cells *reg_hive_diag_cells(vk_reg_hive *h);
 /* Base block checksum valid and both sequence numbers equal: nothing to replay. */
 bool reg_base_clean(const uint8_t *base);
 /* A hivex read call failed with `hx_errno`: a VK_E_CORRUPT error naming the hive, and the offset and cause when

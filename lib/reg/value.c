@@ -51,8 +51,9 @@ static int read_value(vk_reg_hive *h, hive_value_h hv, vk_reg_value *out, vk_err
         int e = errno;
         vk_error d = {0};
         vk_reg_value tv;
-        int drc = h->cells && !h->changed ? reg_cells_value(h->cells, hv, &tv, &d) : 0;
-        if (drc == 0 && h->cells && !h->changed)
+        struct reg_cells *dc = reg_hive_diag_cells(h);
+        int drc = dc ? reg_cells_value(dc, hv, &tv, &d) : 0;
+        if (drc == 0 && dc)
             vk_reg_value_free(&tv);
         vk_reg_value_free(out);
         return reg_hx_read_fail(h, err, e, drc, &d, hv, "cannot read a value");
@@ -87,7 +88,8 @@ static int node_values(vk_reg_hive *h, vk_reg_key key, hive_value_h **out, size_
         vk_error d = {0};
         vk_reg_key *t = NULL;
         size_t tn;
-        int drc = h->cells && !h->changed ? reg_cells_values(h->cells, key, &t, &tn, &d) : 0;
+        struct reg_cells *dc = reg_hive_diag_cells(h);
+        int drc = dc ? reg_cells_values(dc, key, &t, &tn, &d) : 0;
         free(t);
         return reg_hx_read_fail(h, err, e, drc, &d, key, "cannot list the values of a key");
     }
