@@ -3,7 +3,9 @@
 # vhdkit reg on a vk-gen Windows disk: hives found, set/get/del/export/import round trips checked with hivexget on
 # the hive taken out with vhdkit cat, CurrentControlSet, a 100 KB value in db cells, a dirty hive (yarp
 # NewDirtyHive2 and its logs) replayed on read and written clean with its logs emptied, unusable logs refused,
-# writes through a snapshot, a hibernated volume refused.
+# writes through a snapshot, a hibernated volume refused; damaged hives (truncated, a bad hbin signature, a cell
+# larger than its bin, an ri subkey list naming itself) refused by export, get and set with exit 3, a message naming
+# the image, the hive file and the offset, and no byte of the image changed.
 . "$(dirname "$0")/lib.sh"
 : "${VKGEN:?VKGEN must name tests/gen/vk-gen}"
 command -v hivexget >/dev/null || skip_all "hivexget (libhivex-bin) not installed"
@@ -163,3 +165,82 @@ is "$(status vk reg get "$T/h.vhd" 'HKLM\SYSTEM\Select' Current)" 0 "hibernated 
 is "$(status vk reg set "$T/h.vhd" "$SW\\Vk" x 1 -p)" 4 "hibernated volume: reg set refused with exit 4"
 is "$(sum "$T/h.vhd")" "$hsum" "the hibernated image is unchanged"
 is "$(status vk reg frob "$T/h.vhd")" 2 "unknown subcommand: exit 2"
+
+# --- damaged hives: exit 3, the image + hive file + offset named, nothing written ---
+cat >"$T/hive.py" <<'PY'
+import struct, sys
+def cells(d):
+    end = 4096 + struct.unpack_from('<I', d, 40)[0]
+    off = 4096
+    while off < min(end, len(d)) and d[off:off+4] == b'hbin':
+        size = struct.unpack_from('<I', d, off + 8)[0]
+        c = off + 32
+        while c + 4 <= off + size:
+            n = struct.unpack_from('<i', d, c)[0]
+            if n == 0: break
+            yield off, c, n
+            c += abs(n)
+        off += size
+cmd, path = sys.argv[1], sys.argv[2]
+d = bytearray(open(path, 'rb').read())
+if cmd == 'nk':        # nk NAME: file offset of the allocated key cell with that (ASCII) name
+    for b, c, n in cells(d):
+        ln = struct.unpack_from('<H', d, c + 4 + 72)[0] if n < 0 and d[c+4:c+6] == b'nk' else -1
+        if ln >= 0 and d[c+80:c+80+ln] == sys.argv[3].encode(): print(c); break
+elif cmd == 'bin':     # bin OFF: start of the bin holding the cell at OFF
+    print(next(b for b, c, n in cells(d) if c == int(sys.argv[3])))
+elif cmd == 'sublist': # sublist NK: file offset of the key's subkey list
+    print(struct.unpack_from('<I', d, int(sys.argv[3]) + 32)[0] + 4096)
+elif cmd == 'poke':    # poke OFF HEX
+    o = int(sys.argv[3]); b = bytes.fromhex(sys.argv[4]); d[o:o+len(b)] = b; open(path, 'wb').write(d)
+elif cmd == 'cut':     # cut LEN
+    open(path, 'wb').write(d[:int(sys.argv[3])])
+PY
+hp() { python3 "$T/hive.py" "$@"; }
+"$VKGEN" --out "$T/c.vhd" --size 64M --files 2 --quiet >/dev/null 2>&1
+vk reg set "$T/c.vhd" "$SW\\Vk\\Tail" v tail-value -p
+vk cat "$T/c.vhd" Windows/System32/config/SOFTWARE >"$T/sw.good"
+cp "$T/c.vhd" "$T/c0.vhd"
+tail_nk=$(hp nk "$T/sw.good" Tail)
+tail_bin=$(hp bin "$T/sw.good" "$tail_nk")
+vk_list=$(hp sublist "$T/sw.good" "$(hp nk "$T/sw.good" Vk)")
+le32() { python3 -c "import struct,sys; print(struct.pack('<I', int(sys.argv[1]) & 0xffffffff).hex())" "$1"; }
+# damaged NAME OFFSET: SOFTWARE of a fresh copy of c.vhd replaced by $T/sw.bad; export, get and set all exit 3 with a
+# message naming c.vhd, the hive file and "corrupt hive" at OFFSET (hex digits, or a pattern of them).
+damaged() {
+    cp "$T/c0.vhd" "$T/c.vhd"
+    vk put "$T/c.vhd" "$T/sw.bad" Windows/System32/config/SOFTWARE
+    before=$(sum "$T/c.vhd")
+    for cmd in "reg export $T/c.vhd $SW --utf8" "reg get $T/c.vhd $SW\\Vk\\Tail v" "reg set $T/c.vhd $SW\\Vk\\Tail w 1"; do
+        # shellcheck disable=SC2086
+        s=$(status vk $cmd)
+        sub=$(echo "$cmd" | cut -d' ' -f2)
+        if [ "$s" = 3 ] && grep -q "c\.vhd: Windows/System32/config/SOFTWARE: corrupt hive: .*(offset 0x$2)" "$T/err" &&
+           ! grep -qi "bad address" "$T/err"; then
+            ok "$1: reg $sub exits 3 naming the image, the hive and $(grep -o '(offset 0x[0-9a-f]*)' "$T/err")"
+        else
+            not_ok "$1: reg $sub: exit $s"; sed 's/^/#   /' "$T/err" | head -3
+        fi
+    done
+    is "$(sum "$T/c.vhd")" "$before" "$1: the image is unchanged"
+}
+hexof() { printf '%x' "$1"; }
+# Truncated in the middle of the bin holding Vk\Tail.
+cp "$T/sw.good" "$T/sw.bad"; hp cut "$T/sw.bad" $((tail_bin + 2048))
+damaged "truncated hive" "$(hexof "$tail_bin")"
+# The bin holding Vk\Tail loses its signature: export names the bin, get/set the key's cell in no bin.
+cp "$T/sw.good" "$T/sw.bad"; hp poke "$T/sw.bad" "$tail_bin" 78
+damaged "bad hbin signature" "[0-9a-f]*"
+vk reg export "$T/c.vhd" "$SW" --utf8 >/dev/null 2>"$T/err"
+if grep -q "hive bin at 0x$(hexof "$tail_bin") has no hbin signature" "$T/err"; then
+  ok "bad hbin signature: export names the bin at 0x$(hexof "$tail_bin")"
+else
+  not_ok "bad hbin signature: the bin is not named"; sed 's/^/#   /' "$T/err"
+fi
+# The Vk\Tail key cell claims 256 MiB (hivex accepts such a cell, then reads past its bin).
+cp "$T/sw.good" "$T/sw.bad"; hp poke "$T/sw.bad" "$tail_nk" "$(le32 -268435456)"
+damaged "cell larger than its bin" "$(hexof "$tail_nk")"
+# Vk's subkey list becomes an ri list whose one entry is itself.
+cp "$T/sw.good" "$T/sw.bad"; hp poke "$T/sw.bad" $((vk_list + 4)) "72690100$(le32 $((vk_list - 4096)))"
+damaged "subkey list loop" "$(hexof "$vk_list")"
+if grep -q "ri lists nested" "$T/err"; then ok "subkey list loop: called a loop"; else not_ok "subkey list loop: message"; fi
