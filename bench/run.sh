@@ -12,5 +12,7 @@ echo "peers: $(qemu-img --version | head -1)"
 header
 for b in bench/bench_*.sh; do
   [ -n "$BENCH_ONLY" ] && case "$b" in *"$BENCH_ONLY"*) ;; *) continue ;; esac
+  # bench_guestfs boots the libguestfs appliance six times (minutes each without KVM): BENCH_NO_GUESTFS=1 skips it
+  [ -n "$BENCH_NO_GUESTFS" ] && case "$b" in *bench_guestfs*) echo "(bench_guestfs skipped: BENCH_NO_GUESTFS set)"; continue ;; esac
   sh "$b"
 done
