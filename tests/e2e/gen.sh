@@ -160,14 +160,15 @@ is "$(tail -c 512 "$T/f.vhd" | head -c 8)" "conectix" \
     "fixed: the footer is the last 512 bytes"
 check_volume "gpt/fixed" "$T/f.raw" 100352 "$T/f.txt"
 
-# Speed: 4 GiB dynamic, 2000 files, 300 MiB (the optimized build when make check names it).
+# A 4 GiB dynamic disk with 2000 files and 300 MiB (the optimized build when make check names it). Its build time
+# is reported, not asserted (speed is measured in bench/, a loaded CI machine must not fail the suite).
 fast=$VKGEN
 [ -n "${VHDKIT_RELEASE_BIN:-}" ] && [ -x "$(dirname "$VHDKIT_RELEASE_BIN")/../tests/gen/vk-gen" ] &&
     fast=$(dirname "$VHDKIT_RELEASE_BIN")/../tests/gen/vk-gen
 t0=$(date +%s)
-"$fast" --quiet --out "$T/big.vhd" --size 4G --files 2000 --seed 7 --deleted 0.3 --fill-mb 300 --manifest "$T/big.txt"
-t=$(($(date +%s) - t0))
-[ "$t" -lt 60 ] && ok "4 GiB dynamic, 2000 files, 300 MiB built in ${t}s (< 60 s)" || not_ok "4 GiB dynamic, 2000 files built in ${t}s (>= 60 s)"
+is "$(status "$fast" --quiet --out "$T/big.vhd" --size 4G --files 2000 --seed 7 --deleted 0.3 --fill-mb 300 \
+    --manifest "$T/big.txt")" 0 "4 GiB dynamic, 2000 files, 300 MiB built (in $(($(date +%s) - t0)) s)"
+is "$(status "$VHDKIT" check "$T/big.vhd")" 0 "big disk: check is clean"
 is "$(grep -c '^f ' "$T/big.txt" | awk '{print ($1 > 2000)}')" "1" "big disk: more than 2000 files in the manifest"
 rm -f "$T/big.vhd"
 
