@@ -29,6 +29,20 @@ uint32_t reg_base_checksum(const uint8_t *base)
     return sum;
 }
 
+/* What a hivex errno means about the hive (hivex reports damage as EFAULT, "Bad address", and the like). */
+static const char *hx_cause(int e)
+{
+    switch (e) {
+    case EFAULT: return "an offset that leads to no valid cell";
+    case EINVAL: return "a record that is not of the expected kind";
+    case ENOTSUP: return "a structure hivex does not accept";
+    case ERANGE: return "a count or length beyond hivex's limits";
+    case EILSEQ: return "a name that is not valid text";
+    case ELOOP: return "a loop";
+    default: return e ? strerror(e) : "no reason given";
+    }
+}
+
 int reg_hx_fail(vk_error *err, const char *what, const char *name)
 {
     int e = errno;
@@ -43,6 +57,9 @@ int reg_hx_fail(vk_error *err, const char *what, const char *name)
         code = VK_E_READONLY;
     else if (e == EEXIST)
         code = VK_E_EXISTS;
+    if (code == VK_E_CORRUPT)
+        return vk_fail(err, code, NULL, VK_NO_OFFSET, "%s%s%s: corrupt hive: %s", what, name ? " " : "", name ? name : "",
+                       hx_cause(e));
     return vk_fail_errno(err, code, e, NULL, VK_NO_OFFSET, "%s%s%s", what, name ? " " : "", name ? name : "");
 }
 
@@ -313,19 +330,6 @@ int vk_reg_hive_new(const char *root_name, vk_reg_hive **out, vk_error *err)
         memcpy(im.p, buf, len);
     free(buf);
     return rc ? rc : reg_hive_open_image(&im, NULL, NULL, VK_REG_OPEN_WRITE, NULL, out, err);
-}
-
-static const char *hx_cause(int e)
-{
-    switch (e) {
-    case EFAULT: return "an offset that leads to no valid cell";
-    case EINVAL: return "a record that is not of the expected kind";
-    case ENOTSUP: return "a structure hivex does not accept";
-    case ERANGE: return "a count or length beyond hivex's limits";
-    case EILSEQ: return "a name that is not valid text";
-    case ELOOP: return "a loop";
-    default: return e ? strerror(e) : "no reason given";
-    }
 }
 
 int reg_hx_read_fail(vk_reg_hive *h, vk_error *err, int hx_errno, int diag_rc, const vk_error *diag, vk_reg_key node,
