@@ -209,3 +209,24 @@ while [ "$i" -lt "${n:-0}" ]; do
     i=$((i + 1))
 done
 is "$bad" 0 "relayout: a stop (or torn write) at every write point leaves the image openable, then a rerun repairs it"
+
+# crash at every write point of a block size fix (one header write): the image is untouched or fixed, a rerun fixes it
+cp "$T/lg.vhd" "$T/cb.orig"; layout_tool blocksize "$T/cb.orig" 4194304
+cp "$T/cb.orig" "$T/cb.vhd"
+n=$(VHDKIT_TEST_FAULT=count "$VHDKIT" repair "$T/cb.vhd" 2>&1 >/dev/null | sed -n 's/vhdkit-test-writes: //p')
+[ "${n:-0}" -ge 1 ] && ok "block size fix has $n write points" || not_ok "block size fix has write points"
+bad=0
+i=0
+while [ "$i" -lt "${n:-0}" ]; do
+    for mode in stop torn; do
+        cp "$T/cb.orig" "$T/cb.vhd"
+        VHDKIT_TEST_FAULT=$mode:$i "$VHDKIT" repair "$T/cb.vhd" >/dev/null 2>&1
+        cmp -s "$T/cb.vhd" "$T/cb.orig" || [ "$(vk read "$T/cb.vhd" | sum /dev/stdin)" = "$w2" ] ||
+            { bad=$((bad + 1)); echo "# $mode:$i: neither untouched nor fixed"; }
+        vk repair "$T/cb.vhd" >/dev/null 2>&1
+        [ "$(vk read "$T/cb.vhd" | sum /dev/stdin)" = "$w2" ] && [ "$(status vk check "$T/cb.vhd")" = 0 ] ||
+            { bad=$((bad + 1)); echo "# $mode:$i then repair: not intact"; }
+    done
+    i=$((i + 1))
+done
+is "$bad" 0 "block size fix: a stop or torn write at every write point, then a rerun, leaves the data intact"
