@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* vhdkit's own cell reader (lib/reg/hive_cells.c, behind VK_REG_OPEN_LAZY) against hivex on every corpus hive hivex
  * opens: the same subkeys (names and order), the same values (name, type, bytes) at every key, the same failures,
- * and every key found by path (through the lf/lh hints) at the node hivex finds. Hives hivex refuses must not crash
+ * and keys found by path (through the lf/lh hints) at the node hivex finds. Hives hivex refuses must not crash
  * the lazy reader either. */
 #include "tap.h"
 #include "regtest.h"
@@ -70,8 +70,9 @@ static void walk(struct cmp *c, vk_reg_hive *hx, vk_reg_hive *lz, vk_reg_key a, 
             }
             char sub[VK_REG_PATH_MAX];
             int w = snprintf(sub, sizeof sub, "%s%s%s", path, *path ? "\\" : "", ka[i].name);
-            if (w > 0 && (size_t)w < sizeof sub && !strchr(ka[i].name, '\\') && *ka[i].name) {
-                /* Found by path in both (the lazy handle through the hints, else by reading every name). */
+            /* Found by path in both (the lazy handle through the hints, else by reading every name): about 16
+             * subkeys of each key, as a search by name in hivex reads every sibling's name. */
+            if (w > 0 && (size_t)w < sizeof sub && !strchr(ka[i].name, '\\') && *ka[i].name && i % (na / 16 + 1) == 0) {
                 vk_reg_key fa, fb;
                 vk_error fe = {0};
                 int sa = vk_reg_key_find(hx, sub, &fa, &fe), sb = vk_reg_key_find(lz, sub, &fb, &fe);
