@@ -2,6 +2,7 @@
 /* align --fix: move misaligned partitions up to the boundary, in place (journaled, resumable) or into a new image,
  * then patch what remembers the old place (align_patch.c). */
 #include "ops/align_journal.h"
+#include "ops/align_redo.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -30,67 +31,33 @@ static int all_zero(const uint8_t *b, size_t n)
     return 1;
 }
 
-/* 1 when [off, off+len) of dev reads as zero without being read (unallocated, hole, unwritten). */
-static int reads_zero(vk_dev *dev, uint64_t off, uint64_t len, vk_error *err)
-{
-    vk_extent e;
-    int rc = vk_dev_extent(dev, off, len, &e, err);
-    if (rc)
-        return rc;
-    return (e.kind == VK_EXTENT_ZERO || e.kind == VK_EXTENT_UNALLOC) && e.len >= len;
-}
-
-/* Copies one piece; `fresh`: the destination is a new image that reads as zero everywhere. */
-static int copy_piece(vk_dev *src, vk_dev *dst, uint64_t from, uint64_t to, size_t n, int fresh, uint8_t *buf,
+/* Copies one piece into a new image, which reads as zero everywhere: zero pieces are not written. */
+static int copy_piece(vk_dev *src, vk_dev *dst, uint64_t from, uint64_t to, size_t n, uint8_t *buf,
                       uint64_t *written, vk_error *err)
 {
-    int z = reads_zero(src, from, n, err);
-    if (z < 0)
-        return z;
+    int z = align_reads_zero(src, from, n, err);
     if (z)
-        memset(buf, 0, n);
-    else if ((z = vk_dev_read(src, buf, n, from, err)))
+        return z < 0 ? z : 0;
+    if ((z = vk_dev_read(src, buf, n, from, err)))
         return z;
-    if (all_zero(buf, n)) {
-        if (fresh)
-            return 0;
-        int dz = reads_zero(dst, to, n, err);
-        if (dz)
-            return dz < 0 ? dz : 0;
-    }
+    if (all_zero(buf, n))
+        return 0;
     *written += n;
     return vk_dev_write(dst, buf, n, to, err);
 }
 
-/* Copies [from, from+len) to `to` from its end backwards, in pieces of `chunk`; `done` bytes at the end are
- * already copied. After each piece, `step_done` (may be NULL) records progress. */
-static int copy_back(vk_dev *src, vk_dev *dst, uint64_t from, uint64_t to, uint64_t len, uint64_t done, size_t chunk,
-                     int fresh, uint8_t *buf, struct align_journal *j, uint32_t step, uint64_t *written, vk_error *err)
+/* Copies [from, from+len) to `to` (a new image: nothing to overlap) in pieces of CHUNK_MAX. */
+static int copy_range(vk_dev *src, vk_dev *dst, uint64_t from, uint64_t to, uint64_t len, uint8_t *buf,
+                      uint64_t *written, vk_error *err)
 {
-    while (done < len) {
-        uint64_t end = len - done;
-        size_t n = end < chunk ? (size_t)end : chunk;
-        int rc = copy_piece(src, dst, from + end - n, to + end - n, n, fresh, buf, written, err);
+    for (uint64_t done = 0; done < len;) {
+        size_t n = len - done < CHUNK_MAX ? (size_t)(len - done) : CHUNK_MAX;
+        int rc = copy_piece(src, dst, from + done, to + done, n, buf, written, err);
         if (rc)
             return rc;
         done += n;
-        /* The data must be on disk before the journal says so: the next piece overwrites this one's source. */
-        if (j && ((rc = vk_dev_flush(dst, err)) || (rc = align_journal_update(j, ALIGN_PHASE_COPY, step, done, err))))
-            return rc;
     }
     return 0;
-}
-
-static uint64_t shift_of(const struct align_plan *p, unsigned i)
-{
-    return (p->new_lba[i] - p->parts[i].start_lba) * VK_SECTOR_SIZE;
-}
-
-/* The in-place piece size: at most the shift, so a piece never overwrites its own source and redoing it after a
- * crash reads what it read the first time. */
-static size_t chunk_for(uint64_t shift)
-{
-    return shift < CHUNK_MAX ? (size_t)shift : CHUNK_MAX;
 }
 
 static int finish_patches(vk_dev *disk, const struct align_plan *p, int registry, struct vk_align_result *res,
@@ -105,9 +72,41 @@ static int finish_patches(vk_dev *disk, const struct align_plan *p, int registry
         rc = vk_dev_flush(disk, err);
     /* Last: the hives are found through the rewritten table's places, and a resume redoes it all. */
     if (!rc && registry)
-        rc = align_patch_registry(disk, p, 1, res, err);
+        rc = align_patch_registry(disk, p, res, err);
     if (!rc && registry)
         rc = vk_dev_flush(disk, err);
+    return rc;
+}
+
+/* The registry step in place: computed against an overlay, its writes saved whole in the journal (phase REDO)
+ * before any reaches the disk, so a write torn inside libntfs-3g's updates is simply applied again on resume. */
+static int registry_step(vk_dev *disk, const struct align_plan *p, struct align_journal *j,
+                         struct vk_align_result *res, vk_error *err)
+{
+    vk_dev *ov;
+    int rc = align_overlay_open(disk, &ov, err);
+    if (rc)
+        return rc;
+    uint8_t *log = NULL;
+    size_t len = 0;
+    rc = align_patch_registry(ov, p, res, err);
+    if (!rc)
+        rc = align_overlay_log(ov, &log, &len, err);
+    vk_dev_close(ov);
+    if (!rc)
+        rc = align_journal_put_redo(j, log, len, err);
+    free(log);
+    return rc;
+}
+
+static int redo_step(vk_dev *disk, struct align_journal *j, vk_error *err)
+{
+    uint8_t *log;
+    size_t len;
+    int rc = align_journal_get_redo(j, &log, &len, err);
+    if (!rc)
+        rc = align_redo_apply(log, len, disk, j->path, err);
+    free(log);
     return rc;
 }
 
@@ -125,27 +124,20 @@ static int fix_in_place(const char *path, vk_dev *disk, vk_vhd *vhd, struct alig
     }
     if (!j->found && (rc = align_journal_create(path, p, j, err)))
         return rc;
-    uint8_t *buf = malloc(CHUNK_MAX);
-    if (!buf)
-        return vk_fail(err, VK_E_NOMEM, path, VK_NO_OFFSET, NULL);
     if (j->pr.phase == ALIGN_PHASE_COPY) {
-        for (uint32_t k = j->pr.step; k < p->nmoves && !rc; k++) {
-            unsigned i = p->order[k];
-            uint64_t len = p->parts[i].len, done = k == j->pr.step ? j->pr.done : 0;
-            if (done > len) {
-                rc = vk_fail(err, VK_E_CORRUPT, j->path, 0, "journal progress past the partition end");
-                break;
-            }
-            res->bytes_moved += len - done;
-            rc = copy_back(disk, disk, p->parts[i].start_off, p->new_lba[i] * VK_SECTOR_SIZE, len, done,
-                           chunk_for(shift_of(p, i)), 0, buf, j, k, &(uint64_t){0}, err);
-        }
+        rc = align_move_in_place(disk, p, j, res, err);
         if (!rc)
             rc = align_journal_update(j, ALIGN_PHASE_PATCH, 0, 0, err);
     }
-    free(buf);
-    if (!rc)
-        rc = finish_patches(disk, p, 1, res, err);
+    if (!rc && j->pr.phase == ALIGN_PHASE_PATCH) {
+        rc = finish_patches(disk, p, 0, res, err);
+        if (!rc)
+            rc = registry_step(disk, p, j, res, err);
+    }
+    if (!rc && j->pr.phase == ALIGN_PHASE_REDO)
+        rc = redo_step(disk, j, err);
+    else if (!rc)
+        rc = vk_fail(err, VK_E_CORRUPT, j->path, 0, "unknown journal phase %u", j->pr.phase);
     if (!rc)
         rc = align_journal_finish(j, err);
     return rc;
@@ -170,14 +162,14 @@ static int copy_all(vk_dev *src, vk_dev *dst, const struct align_plan *p, struct
                 skip = q->len;
             }
         }
-        rc = copy_back(src, dst, pos, pos, next - pos, 0, CHUNK_MAX, 1, buf, NULL, 0, &w, err);
+        rc = copy_range(src, dst, pos, pos, next - pos, buf, &w, err);
         pos = next + skip;
     }
     for (unsigned k = 0; k < p->nmoves && !rc; k++) {
         unsigned i = p->order[k];
         res->bytes_moved += p->parts[i].len;
-        rc = copy_back(src, dst, p->parts[i].start_off, p->new_lba[i] * VK_SECTOR_SIZE, p->parts[i].len, 0, CHUNK_MAX,
-                       1, buf, NULL, 0, &w, err);
+        rc = copy_range(src, dst, p->parts[i].start_off, p->new_lba[i] * VK_SECTOR_SIZE, p->parts[i].len, buf, &w,
+                        err);
     }
     free(buf);
     return rc;
@@ -191,7 +183,7 @@ static int patch_registry_of(const char *path, const struct align_plan *p, struc
     int rc = vk_image_open(path, &(struct vk_vhd_open_opts){.flags = VK_VHD_RDWR}, &disk, &vhd, err);
     if (rc)
         return rc;
-    rc = align_patch_registry(disk, p, 1, res, err);
+    rc = align_patch_registry(disk, p, res, err);
     if (!rc)
         rc = vk_dev_flush(disk, err);
     if (!rc && vhd)
@@ -310,7 +302,7 @@ int vk_align_fix(const char *path, const struct vk_align_opts *opts, struct vk_a
         if (!rc) {
             rc = align_scan_dev(disk, vhd, target, &t, &res->before, err);
             if (!rc)
-                rc = align_plan_make(&t, disk->size, target, p, err);
+                rc = align_plan_make(&t, disk->size, target, vhd != NULL, p, err);
             vk_part_table_free(&t);
         }
     } else if (!rc) {
@@ -328,6 +320,13 @@ int vk_align_fix(const char *path, const struct vk_align_opts *opts, struct vk_a
     }
     if (!rc)
         report_plan(p, res);
+    /* Every refusal comes before the first write (the growth below is one): a hibernated, dirty or unclean volume
+     * that would move or whose hives would change leaves the image as it was. A resumed run is past that point. */
+    if (!rc && !j.found && p->nmoves) {
+        rc = align_precheck(disk, p, res, err);
+        if (!(opts->flags & VK_ALIGN_DRY_RUN))
+            res->mounted_devices = res->bcd_elements = 0; /* the patch step counts what it changes */
+    }
     /* A VHD whose last partition no longer fits grows first (vk_resize on the closed image), before the journal
      * exists: a run stopped during the growth plans again from the disk as it then is. */
     if (!rc && in_place && vhd && !j.found && p->nmoves && p->new_size > disk->size) {
@@ -347,7 +346,7 @@ int vk_align_fix(const char *path, const struct vk_align_opts *opts, struct vk_a
     if (rc || (!p->nmoves && !j.found)) {
         /* nothing to write */
     } else if (opts->flags & VK_ALIGN_DRY_RUN) {
-        rc = align_patch_registry(disk, p, 0, res, err);
+        /* counted by align_precheck */
     } else if (opts->output) {
         rc = fix_to_output(disk, vhd, p, opts->output, res, err);
     } else {

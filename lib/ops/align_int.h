@@ -47,18 +47,31 @@ struct align_plan {
     uint64_t ebr_lba[VK_ALIGN_MAX_PARTS];  /* logicals: their EBR in the new chain */
     unsigned order[VK_ALIGN_MAX_PARTS];    /* moved partitions, highest start first (the safe copy order) */
     unsigned nmoves;
+    uint64_t round;                /* in place: bytes moved per journaled round (align_move.c) */
 };
 #define ALIGN_PLAN_MAGIC 0x414c4e50u
 
+/* align_move.c: the in-place move's round size (VHDKIT_TEST_ALIGN_ROUND can make it small for crash tests) and
+ * the journal area one round record needs. */
+uint64_t align_round_size(void);
+uint64_t align_round_area(uint64_t round);
+/* 1 when [off, off+len) of dev reads as zero without being read (unallocated, hole, unwritten), 0 when not. */
+int align_reads_zero(vk_dev *dev, uint64_t off, uint64_t len, vk_error *err);
+
 /* align_plan.c: the new layout (partitions only move up). */
-int align_plan_make(const vk_part_table *t, uint64_t disk_size, uint64_t target, struct align_plan *p, vk_error *err);
+/* `vhd`: the disk is a VHD, whose CHS geometry must hold the partitions too when it grows. */
+int align_plan_make(const vk_part_table *t, uint64_t disk_size, uint64_t target, int vhd, struct align_plan *p,
+                    vk_error *err);
 /* align_patch.c: idempotent rewrites after the data moved: NTFS hidden sectors, MBR/EBR or GPT. */
 int align_patch_boot(vk_dev *disk, const struct align_plan *p, unsigned *count, vk_error *err);
 int align_patch_tables(vk_dev *disk, const struct align_plan *p, vk_error *err);
 /* align_reg.c: SYSTEM\MountedDevices values and BCD device elements of every NTFS volume that still hold a moved
- * partition's old offset (MBR disks). `moved`: the volumes are at their new places and matches are rewritten
- * (each hive committed atomically); else the volumes are read at their old places and matches only counted. */
-int align_patch_registry(vk_dev *disk, const struct align_plan *p, int moved, struct vk_align_result *res,
-                         vk_error *err);
+ * partition's old offset (MBR disks), rewritten with the volumes at their new places (each hive committed
+ * atomically). */
+int align_patch_registry(vk_dev *disk, const struct align_plan *p, struct vk_align_result *res, vk_error *err);
+/* Before anything is written (volumes at their old places): counts the registry values to patch into res, and
+ * refuses (VK_E_REFUSED) when a volume to move or to patch is hibernated, dirty or unclean, or a hive to patch is
+ * dirty past replay. */
+int align_precheck(vk_dev *disk, const struct align_plan *p, struct vk_align_result *res, vk_error *err);
 
 #endif

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* align journal: IMAGE.align-journal holds the plan (written once, with a CRC) and a progress record in two
- * alternating 512-byte slots (sequence number and CRC each), so a torn progress write leaves the previous one.
+/* align journal: IMAGE.align-journal holds two alternating 512-byte progress slots (sequence number and CRC each,
+ * so a torn progress write leaves the previous one), the plan (written once, with a CRC), then from the next 4 KiB
+ * boundary two areas for round records (align_move.c; a slot names the area matching its parity, so a new record
+ * never overwrites the one the newest durable slot names), which the registry step's redo log reuses at the end.
  * It is written through a vk_dev file, so VHDKIT_TEST_FAULT stops count its writes too. */
 #include "ops/align_journal.h"
 
@@ -18,7 +20,9 @@
 
 #define SLOT_SIZE 512u
 #define PLAN_OFF (2 * SLOT_SIZE)
-static const char slot_magic[8] = "VKALGNJ1";
+static const char slot_magic[8] = "VKALGNJ2";
+/* Round records and the redo log start on the first 4 KiB boundary after the plan. */
+#define REDO_OFF ((PLAN_OFF + sizeof(struct align_plan) + 4 + 4095) / 4096 * 4096)
 
 static void encode_slot(const struct align_progress *pr, uint8_t s[SLOT_SIZE])
 {
@@ -28,17 +32,21 @@ static void encode_slot(const struct align_progress *pr, uint8_t s[SLOT_SIZE])
     put_le32(s + 16, pr->phase);
     put_le32(s + 20, pr->step);
     put_le64(s + 24, pr->done);
-    put_le32(s + 32, part_crc32(s, 32));
+    put_le32(s + 32, pr->rcrc);
+    put_le32(s + 36, pr->rlen);
+    put_le32(s + 40, part_crc32(s, 40));
 }
 
 static int decode_slot(const uint8_t s[SLOT_SIZE], struct align_progress *pr)
 {
-    if (memcmp(s, slot_magic, 8) || get_le32(s + 32) != part_crc32(s, 32))
+    if (memcmp(s, slot_magic, 8) || get_le32(s + 40) != part_crc32(s, 40))
         return 0;
     pr->seq = get_le64(s + 8);
     pr->phase = get_le32(s + 16);
     pr->step = get_le32(s + 20);
     pr->done = get_le64(s + 24);
+    pr->rcrc = get_le32(s + 32);
+    pr->rlen = get_le32(s + 36);
     return 1;
 }
 
@@ -51,6 +59,7 @@ int align_journal_create(const char *image, const struct align_plan *plan, struc
 {
     char tmp[4200];
     memset(j, 0, sizeof *j);
+    j->area = align_round_area(plan->round);
     if (align_journal_path(image, j->path, sizeof j->path, "") || align_journal_path(image, tmp, sizeof tmp, ".tmp"))
         return vk_fail(err, VK_E_USAGE, image, VK_NO_OFFSET, "path too long");
     unlink(tmp); /* a journal that never got its name: the image was not touched yet */
@@ -115,6 +124,7 @@ int align_journal_open(const char *image, struct align_plan *plan, struct align_
     if (!rc)
         memcpy(plan, blob, sizeof *plan);
     free(blob);
+    j->area = align_round_area(plan->round);
     struct align_progress a = {0}, b = {0};
     int va = !rc && decode_slot(s[0], &a), vb = !rc && decode_slot(s[1], &b);
     if (!rc && !va && !vb)
@@ -126,7 +136,8 @@ int align_journal_open(const char *image, struct align_plan *plan, struct align_
     }
     j->pr = va && (!vb || a.seq > b.seq) ? a : b;
     j->found = 1;
-    if (plan->n > VK_ALIGN_MAX_PARTS || plan->nmoves > plan->n || j->pr.step > plan->nmoves)
+    if (plan->n > VK_ALIGN_MAX_PARTS || plan->nmoves > plan->n ||
+        (j->pr.phase != ALIGN_PHASE_REDO && j->pr.step > plan->nmoves))
         return vk_fail(err, VK_E_CORRUPT, j->path, PLAN_OFF, "journal plan out of range");
     return 0;
 }
@@ -137,10 +148,87 @@ int align_journal_update(struct align_journal *j, uint32_t phase, uint32_t step,
     j->pr.phase = phase;
     j->pr.step = step;
     j->pr.done = done;
+    j->pr.rlen = j->pr.rcrc = 0;
     uint8_t s[SLOT_SIZE];
     encode_slot(&j->pr, s);
     int rc = vk_dev_write(j->dev, s, sizeof s, (j->pr.seq % 2) * SLOT_SIZE, err);
     return rc ? rc : vk_dev_flush(j->dev, err);
+}
+
+/* Round records alternate between two areas after the plan, as the slots do: a new record never overwrites the one
+ * the newest durable slot names. */
+static uint64_t area_off(const struct align_journal *j, uint64_t seq)
+{
+    return REDO_OFF + (seq % 2) * j->area;
+}
+
+int align_journal_put_round(struct align_journal *j, uint32_t step, uint64_t done, const uint8_t *head, size_t hlen,
+                            const uint8_t *data, size_t dlen, vk_error *err)
+{
+    if (hlen > j->area || dlen > j->area - hlen)
+        return vk_fail(err, VK_E_RANGE, j->path, VK_NO_OFFSET, "round record larger than its journal area");
+    struct align_progress pr = {.seq = j->pr.seq + 1, .phase = ALIGN_PHASE_COPY, .step = step, .done = done,
+                                .rlen = (uint32_t)hlen, .rcrc = part_crc32(head, hlen)};
+    uint64_t at = area_off(j, pr.seq);
+    uint8_t s[SLOT_SIZE];
+    encode_slot(&pr, s);
+    /* One sync for the three: a slot that lands without its record fails the record's CRCs, and then no write of
+     * the round reached the disk either (those follow the sync). */
+    int rc = vk_dev_write(j->dev, head, hlen, at, err);
+    if (!rc && dlen)
+        rc = vk_dev_write(j->dev, data, dlen, at + hlen, err);
+    if (!rc)
+        rc = vk_dev_write(j->dev, s, sizeof s, (pr.seq % 2) * SLOT_SIZE, err);
+    if (!rc)
+        rc = vk_dev_flush(j->dev, err);
+    if (!rc)
+        j->pr = pr;
+    return rc;
+}
+
+int align_journal_get_round(struct align_journal *j, uint8_t *head, size_t hcap, uint64_t *at, vk_error *err)
+{
+    uint64_t off = area_off(j, j->pr.seq);
+    if (!j->pr.rlen || j->pr.rlen > hcap || off + j->pr.rlen > j->dev->size)
+        return 0;
+    int rc = vk_dev_read(j->dev, head, j->pr.rlen, off, err);
+    if (rc)
+        return rc;
+    *at = off + j->pr.rlen;
+    return part_crc32(head, j->pr.rlen) == j->pr.rcrc;
+}
+
+
+int align_journal_put_redo(struct align_journal *j, const uint8_t *log, size_t len, vk_error *err)
+{
+    int rc = len ? vk_dev_write(j->dev, log, len, REDO_OFF, err) : 0;
+    if (!rc)
+        rc = vk_dev_flush(j->dev, err);
+    return rc ? rc : align_journal_update(j, ALIGN_PHASE_REDO, len ? part_crc32(log, len) : 0, len, err);
+}
+
+int align_journal_get_redo(struct align_journal *j, uint8_t **log, size_t *len, vk_error *err)
+{
+    *log = NULL;
+    *len = 0;
+    uint64_t n = j->pr.done;
+    if (!n)
+        return 0;
+    if (n > j->dev->size || REDO_OFF > j->dev->size - n || n > SIZE_MAX)
+        return vk_fail(err, VK_E_TRUNCATED, j->path, REDO_OFF, "the journal's redo log is cut short");
+    uint8_t *b = malloc((size_t)n);
+    if (!b)
+        return vk_fail(err, VK_E_NOMEM, j->path, REDO_OFF, NULL);
+    int rc = vk_dev_read(j->dev, b, (size_t)n, REDO_OFF, err);
+    if (!rc && part_crc32(b, (size_t)n) != j->pr.step)
+        rc = vk_fail(err, VK_E_CORRUPT, j->path, REDO_OFF, "the journal's redo log is damaged (CRC)");
+    if (rc) {
+        free(b);
+        return rc;
+    }
+    *log = b;
+    *len = (size_t)n;
+    return 0;
 }
 
 int align_journal_finish(struct align_journal *j, vk_error *err)

@@ -8,19 +8,23 @@
 
 #include "ops/align_int.h"
 
-enum { ALIGN_PHASE_COPY = 1, ALIGN_PHASE_PATCH = 2 };
+/* COPY: data moving; PATCH: boot sectors, tables, then the registry step computed against an overlay; REDO: the
+ * registry step's writes are saved whole in the journal (step = their CRC, done = their length) and are (re)applied. */
+enum { ALIGN_PHASE_COPY = 1, ALIGN_PHASE_PATCH = 2, ALIGN_PHASE_REDO = 3 };
 
 struct align_progress {
     uint64_t seq;
     uint32_t phase;
     uint32_t step;                 /* COPY: index into plan->order of the partition being copied */
     uint64_t done;                 /* COPY: bytes at the end of that partition already at their new place */
+    uint32_t rlen, rcrc;           /* COPY: a round record (its header's length and CRC) holds the next bytes */
 };
 
 struct align_journal {
     char path[4200];
     vk_dev *dev;
     int found;                     /* open: an earlier run's journal was there */
+    uint64_t area;                 /* bytes of each of the two round record areas */
     struct align_progress pr;
 };
 
@@ -31,8 +35,23 @@ int align_journal_create(const char *image, const struct align_plan *plan, struc
 int align_journal_open(const char *image, struct align_plan *plan, struct align_journal *j, vk_error *err);
 /* Records progress (the other slot, then fsync). */
 int align_journal_update(struct align_journal *j, uint32_t phase, uint32_t step, uint64_t done, vk_error *err);
+/* Saves a round record (header with its own CRCs, then data) in the area the newest slot does not name, and a slot
+ * {COPY, step, done} naming it; one sync. */
+int align_journal_put_round(struct align_journal *j, uint32_t step, uint64_t done, const uint8_t *head, size_t hlen,
+                            const uint8_t *data, size_t dlen, vk_error *err);
+/* The newest slot's round record header into head (at most hcap bytes); *at = where its data starts. 1 when it is
+ * whole (CRC), 0 when the slot names none or it did not land, else an error. */
+int align_journal_get_round(struct align_journal *j, uint8_t *head, size_t hcap, uint64_t *at, vk_error *err);
+/* Saves a redo log (align_redo.h) after the plan, syncs it, then records phase REDO. */
+int align_journal_put_redo(struct align_journal *j, const uint8_t *log, size_t len, vk_error *err);
+/* Loads the redo log phase REDO names (malloc'd), checking its length and CRC. */
+int align_journal_get_redo(struct align_journal *j, uint8_t **log, size_t *len, vk_error *err);
 /* Removes the journal: the image is complete. */
 int align_journal_finish(struct align_journal *j, vk_error *err);
 void align_journal_close(struct align_journal *j);
+
+/* align_move.c: the copy phase in place, from the journal's progress on (a round it names is replayed first). */
+int align_move_in_place(vk_dev *disk, const struct align_plan *p, struct align_journal *j,
+                        struct vk_align_result *res, vk_error *err);
 
 #endif

@@ -7,10 +7,12 @@
 #include <string.h>
 
 #include "core/checked.h"
+#include "vhd/format.h"
 
 static uint64_t up(uint64_t v, uint64_t a) { return (v + a - 1) / a * a; }
 
-int align_plan_make(const vk_part_table *t, uint64_t disk_size, uint64_t target, struct align_plan *p, vk_error *err)
+int align_plan_make(const vk_part_table *t, uint64_t disk_size, uint64_t target, int vhd, struct align_plan *p,
+                    vk_error *err)
 {
     memset(p, 0, sizeof *p);
     p->magic = ALIGN_PLAN_MAGIC;
@@ -20,6 +22,7 @@ int align_plan_make(const vk_part_table *t, uint64_t disk_size, uint64_t target,
     memcpy(p->disk_guid, t->disk_guid, 16);
     p->target_sec = target / VK_SECTOR_SIZE;
     p->old_size = p->new_size = disk_size;
+    p->round = align_round_size();
     if (t->count > VK_ALIGN_MAX_PARTS)
         return vk_fail(err, VK_E_UNSUPPORTED, NULL, VK_NO_OFFSET, "too many partitions (%u)", t->count);
     if (t->scheme == VK_PART_SCHEME_NONE)
@@ -85,8 +88,15 @@ int align_plan_make(const vk_part_table *t, uint64_t disk_size, uint64_t target,
     }
     /* The disk grows (to a whole boundary) when the last partition (and a GPT backup) no longer fits. */
     uint64_t need = prev_end + (t->scheme == VK_PART_SCHEME_GPT ? 33 : 0);
-    if (need * VK_SECTOR_SIZE > disk_size)
+    if (need * VK_SECTOR_SIZE > disk_size) {
         p->new_size = up(need, a) * VK_SECTOR_SIZE;
+        /* A VHD's CHS geometry is computed from its size and rounds it down (VHD-NOTES.md 5): grow by whole
+         * boundaries until the geometry too holds every partition, so a reader that sizes the disk by CHS (Virtual
+         * PC) does not cut the last one. Past the largest geometry (127.5 GiB) no size can. */
+        while (vhd && vhd_chs_bytes(vhd_chs_for_size(p->new_size)) < need * VK_SECTOR_SIZE &&
+               need * VK_SECTOR_SIZE <= VHD_MAX_CHS_SECTORS * VK_SECTOR_SIZE)
+            p->new_size += a * VK_SECTOR_SIZE;
+    }
     if (t->scheme == VK_PART_SCHEME_MBR && prev_end > UINT32_MAX)
         return vk_fail(err, VK_E_UNSUPPORTED, NULL, VK_NO_OFFSET,
                        "aligned partitions would end past 2 TiB, which an MBR cannot address");

@@ -197,10 +197,24 @@ static int commit_leftovers(vk_ntfs *vol, const char *file)
     return 0;
 }
 
+/* Why a volume must not be written (hibernated, dirty, unclean), or NULL. */
+static const char *volume_unsafe(vk_ntfs *vol, vk_error *err, int *rc)
+{
+    vk_ntfs_info info;
+    if ((*rc = vk_ntfs_info_get(vol, &info, err)))
+        return NULL;
+    return info.hibernated        ? "hibernated (Windows hibernation or Fast Startup)"
+           : info.dirty           ? "marked dirty (not shut down cleanly; Windows will run chkdsk)"
+           : info.logfile_unclean ? "not cleanly unmounted ($LogFile holds unfinished transactions)"
+                                  : NULL;
+}
+
 /* Counts (read-only mount) then, when something matches and `write`, patches and commits each hive of the
- * volume at [off, off+len). */
-static int patch_volume(vk_dev *disk, uint64_t off, uint64_t len, const struct align_plan *p, int write,
-                        struct vk_align_result *res, vk_error *err)
+ * volume at [off, off+len). `hives`: look at the hives at all (MBR disks). Without `write` (the check made before
+ * anything is written, at the old places), a volume that will be touched (moved: its boot sector; or holding a
+ * value to patch) is refused when hibernated, dirty or unclean, and a hive to patch when it is dirty past repair. */
+static int patch_volume(vk_dev *disk, uint64_t off, uint64_t len, const struct align_plan *p, int write, int hives,
+                        int moved, unsigned number, struct vk_align_result *res, vk_error *err)
 {
     uint8_t s[512];
     struct ntfs_boot b;
@@ -225,7 +239,8 @@ static int patch_volume(vk_dev *disk, uint64_t off, uint64_t len, const struct a
     unsigned found[NHIVES] = {0};
     int stale[NHIVES] = {0};
     int any = 0;
-    for (int w = 0; w < NHIVES && !rc; w++) {
+    const char *dirty_hive = NULL;
+    for (int w = 0; w < NHIVES && !rc && hives; w++) {
         vk_reg_path rp = {.root = roots[w]};
         file[w][0] = 0;
         if (vk_reg_volume_find(vol, &rp, file[w], NULL))
@@ -233,10 +248,24 @@ static int patch_volume(vk_dev *disk, uint64_t off, uint64_t len, const struct a
         vk_reg_hive *h;
         if (!(rc = vk_reg_volume_open(vol, file[w], 0, &h, err))) {
             rc = patch_hive(h, w, p, 0, &found[w], err);
+            if (found[w] && *vk_reg_hive_warning(h) && !dirty_hive)
+                dirty_hive = file[w];
             vk_reg_hive_close(h);
         }
         stale[w] = write && commit_leftovers(vol, file[w]);
         any |= found[w] != 0 || stale[w];
+    }
+    if (!rc && !write && (moved || any)) {
+        const char *why = volume_unsafe(vol, err, &rc);
+        if (why)
+            rc = vk_fail(err, VK_E_REFUSED, disk->name, off,
+                         "the NTFS volume of partition %u is %s: align would %s it; boot Windows and shut it down "
+                         "fully (disable Fast Startup: powercfg /h off), then align; nothing was changed",
+                         number, why, moved ? "move" : "change the registry of");
+        else if (!rc && dirty_hive)
+            rc = vk_fail(err, VK_E_REFUSED, disk->name, off,
+                         "partition %u: the hive %s is dirty and its logs cannot be replayed: align would change it; "
+                         "boot Windows once; nothing was changed", number, dirty_hive);
     }
     vk_ntfs_unmount(vol, NULL);
     if (!rc && any && write) {
@@ -264,8 +293,20 @@ static int patch_volume(vk_dev *disk, uint64_t off, uint64_t len, const struct a
     return rc;
 }
 
-int align_patch_registry(vk_dev *disk, const struct align_plan *p, int moved, struct vk_align_result *res,
-                         vk_error *err)
+int align_precheck(vk_dev *disk, const struct align_plan *p, struct vk_align_result *res, vk_error *err)
+{
+    int rc = 0;
+    for (unsigned i = 0; i < p->n && !rc && p->nmoves; i++) {
+        const vk_part *q = &p->parts[i];
+        if (q->flags & VK_PART_CONTAINER)
+            continue;
+        rc = patch_volume(disk, q->start_off, q->len, p, 0, p->scheme == VK_PART_SCHEME_MBR,
+                          p->new_lba[i] != q->start_lba, q->number, res, err);
+    }
+    return rc;
+}
+
+int align_patch_registry(vk_dev *disk, const struct align_plan *p, struct vk_align_result *res, vk_error *err)
 {
     if (p->scheme != VK_PART_SCHEME_MBR || !p->nmoves)
         return 0; /* GPT volumes are named by partition GUIDs, which do not change */
@@ -273,8 +314,8 @@ int align_patch_registry(vk_dev *disk, const struct align_plan *p, int moved, st
     for (unsigned i = 0; i < p->n && !rc; i++) {
         if (p->parts[i].flags & VK_PART_CONTAINER)
             continue;
-        uint64_t lba = moved ? p->new_lba[i] : p->parts[i].start_lba;
-        rc = patch_volume(disk, lba * VK_SECTOR_SIZE, p->parts[i].len, p, moved, res, err);
+        rc = patch_volume(disk, p->new_lba[i] * VK_SECTOR_SIZE, p->parts[i].len, p, 1, 1, 1, p->parts[i].number, res,
+                          err);
     }
     return rc;
 }

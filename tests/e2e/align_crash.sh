@@ -1,14 +1,16 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0-or-later
 # vhdkit align --fix crash and resume: an XP-style disk (raw and dynamic) stopped (VHDKIT_TEST_FAULT stop and torn) at
-# write points of the in-place run (an even sample of about 8 plus the first 3; raw stop: also every one of the last
-# 45 writes, which hold the table, boot sector and registry updates; torn and dynamic: the last 3), then run again:
-# the journal finishes the move and the disk matches an uninterrupted run: the table area byte for byte, every
-# file's bytes (`vhdkit get` of the whole volume) and SYSTEM\MountedDevices through hivexget (the registry step
-# rewrites the SYSTEM hive through libntfs-3g, whose times differ between runs, so the volume is not compared as
-# bytes); every file intact (streams too) and align exits 0 at the end. Torn writes are tried only before the registry
-# step: libntfs-3g, which writes the hives, keeps no journal, and an MFT record torn in half is lost (a limit of the
-# NTFS layer, see vhdkit-align(1)); stops are tried everywhere.
+# write points of the in-place run, then run again: the journal finishes the move and the disk matches an
+# uninterrupted run: the table area byte for byte, every file's bytes (`vhdkit get` of the whole volume) and
+# SYSTEM\MountedDevices through hivexget (a registry step computed again after a stop carries other times, so the
+# volume is not compared as bytes); every file intact (streams too) and align exits 0 at the end.
+# Both copy patterns are covered with small rounds (VHDKIT_TEST_ALIGN_ROUND): raw with 4 MiB rounds, larger than the
+# ~1 MiB shift, so each round is saved in the journal before it is written (stops and torn writes inside the journal
+# record, the slot, and the round's writes); dynamic with 512 KiB rounds, below the shift, written straight to their
+# place. Points: the first 3, an even sample and the last few; for raw torn writes also every one of the writes of
+# the registry step (its redo log, the slot naming it, the writes applied) and the 3 before it (boot sectors,
+# tables): the registry step goes through the journal, so a write torn inside libntfs-3g's updates is applied again.
 . "$(dirname "$0")/lib.sh"
 : "${VKGEN:?VKGEN must name the vk-gen binary}"
 command -v mkntfs >/dev/null && command -v hivexget >/dev/null || skip_all "mkntfs and hivexget are test dependencies"
@@ -22,10 +24,9 @@ files() {
 }
 files "$T/xp.vhd" | grep -v "^/Windows/System32/config/SYSTEM " >"$T/files.before"  # the hive: hivexget in state
 
-# points N TAIL: the write points to try out of N: ~8 evenly plus the first 3, and every one of the last TAIL
-# (the table, boot sector and registry updates come last; each point costs seconds, the test must fit its timeout)
+# points N TAIL SAMPLE: the write points to try out of N: the first 3, about SAMPLE evenly, every one of the last TAIL
 points() {
-    { seq 0 2; seq $(($1 > $2 ? $1 - $2 : 0)) "$1"; seq 0 $(($1 / 8)) "$1"; } | sort -n | uniq
+    { seq 0 2; seq $(($1 > $2 ? $1 - $2 : 0)) "$1"; seq 0 $(($1 / $3 + 1)) "$1"; } | sort -n | uniq
 }
 
 # state IMAGE: what a finished run must leave: the first MiB (MBR, gap), every file's hash and MountedDevices
@@ -38,6 +39,8 @@ state() {
 }
 
 for kind in raw vhd; do
+    case $kind in raw) round=4194304 ;; vhd) round=524288 ;; esac
+    export VHDKIT_TEST_ALIGN_ROUND=$round
     src=$T/xp.$kind ref=$T/ref.$kind img=$T/y.$kind
     cp "$src" "$ref"
     vk align --fix "$ref" >/dev/null
@@ -56,7 +59,11 @@ for kind in raw vhd; do
     bad=""
     tried=0
     for mode in stop torn; do
-        case $kind$mode in rawstop) pts=$(points "$n" 45) ;; *stop) pts=$(points "$n" 3) ;; *) pts=$(points $((n0 - 1)) 3) ;; esac
+        case $kind$mode in
+            rawstop) pts=$(points "$n" 4 8) ;;
+            rawtorn) pts=$(points "$n" $((n - n0 + 3)) 5) ;;
+            *) pts=$(points "$n" 2 4) ;;
+        esac
         for k in $pts; do
             cp "$src" "$img"
             rm -f "$img.align-journal" "$img.align-journal.tmp"

@@ -11,7 +11,7 @@
 : "${VKGEN:?VKGEN must name the vk-gen binary}"
 : "${VHDI_CAT:?VHDI_CAT must name tests/peers/vhdi_cat}"
 command -v mkntfs >/dev/null && command -v fls >/dev/null && command -v qemu-img >/dev/null &&
-    command -v hivexget >/dev/null || skip_all "mkntfs, sleuthkit, qemu-utils and hivex tools are test dependencies"
+    command -v hivexget >/dev/null && command -v jq >/dev/null || skip_all "mkntfs, sleuthkit, qemu-utils, hivex tools and jq are test dependencies"
 
 # files IMAGE [PART]: "path sha256" of every file of the volume
 files() {
@@ -189,3 +189,43 @@ hivexget "$T/SYSTEM" MountedDevices | grep -q '^"\\\\DosDevices\\\\C:"=hex(3):.\
 qemu-img convert -f vpc -O raw "$T/grow.vhd" "$T/q.raw" 2>/dev/null
 test "$(stat -c %s "$T/q.raw")" -ge $((64 * 1048576 + 8 * 1048576 - 63 * 512)) && ok "grow: qemu-img reads the grown disk" ||
     not_ok "grow: qemu-img reads the grown disk"
+# The footer after growth: CHS geometry as the VHD specification's appendix computes it from the new current size
+# (an independent implementation below; a "win " creator's disk is sized by its current-size field, and the
+# geometry rounds that size down), holding the whole partition; qemu-img, libvhdi and vhdkit agree on the size.
+# The same for a grown -o image.
+spec_chs() {
+    python3 - "$1" <<'PY'
+import sys
+t = int(sys.argv[1]) // 512
+t = min(t, 65535 * 16 * 255)
+if t >= 65535 * 16 * 63:
+    spt, heads = 255, 16
+    cth = t // spt
+else:
+    spt = 17
+    cth = t // spt
+    heads = max((cth + 1023) // 1024, 4)
+    if cth >= heads * 1024 or heads > 16:
+        spt, heads = 31, 16
+        cth = t // spt
+    if cth >= heads * 1024:
+        spt, heads = 63, 16
+        cth = t // spt
+print('%04x%02x%02x' % (cth // heads, heads, spt))
+PY
+}
+footer_chs() { tail -c 512 "$1" | od -An -tx1 -j56 -N4 | tr -d ' \n'; }
+footer_size() { printf '%d' "0x$(tail -c 512 "$1" | od -An -tx1 -j48 -N8 | tr -d ' \n')"; }
+vk align --fix --to 8M -o "$T/grow-o.vhd" "$T/xp.vhd" >/dev/null
+for g in grow grow-o; do
+    f=$T/$g.vhd
+    sz=$(footer_size "$f")
+    is "$(footer_chs "$f")" "$(spec_chs "$sz")" "$g: footer CHS is the spec's geometry for the grown size $sz"
+    c=$(footer_chs "$f")
+    chs_bytes=$(( 0x${c%????} * 0x$(echo "$c" | cut -c5-6) * 0x$(echo "$c" | cut -c7-8) * 512 ))
+    pend=$(vk info --json "$f" | jq -r '[.partitions.entries[] | .start_lba + .sectors] | max')
+    [ -n "$pend" ] && [ $((pend * 512)) -le "$chs_bytes" ] && ok "$g: the CHS size $chs_bytes holds the partition (ends at $((pend * 512)))" ||
+        not_ok "$g: the CHS size $chs_bytes holds the partition (ends at $((pend * 512)))"
+    is "$(qemu-img info --output=json "$f" | jq -r '."virtual-size"') $("$VHDI_CAT" "$f" | wc -c)" "$sz $sz" \
+        "$g: qemu-img and libvhdi see $sz bytes"
+done
