@@ -143,7 +143,7 @@ static int find_bin(struct reg_cells *c, size_t off, size_t *start, size_t *end,
             size_t size;
             if ((rc = bin_header(c, p, &size, err)))
                 return rc;
-            if (off >= p + size || p + size > c->end)
+            if (off >= p + size)
                 return bad(c, err, off, "%s at 0x%zx lies in no hive bin (the one before ends at 0x%zx)", "cell", off,
                            p + size);
             if ((rc = walk_bin(c, p, p + size, 0, err)))
