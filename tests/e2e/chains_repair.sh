@@ -185,6 +185,9 @@ is "$(status vk check "$T/hyperv.vhd")" 0 "Hyper-V layout: check is clean"
 check "Hyper-V layout: repair" vk repair "$T/hyperv.vhd"
 cmp -s "$T/hyperv.vhd" "$T/hyperv.orig" && ok "Hyper-V layout: repair changed nothing" || not_ok "Hyper-V layout: changed"
 is "$("$VHDI_CAT" "$T/hyperv.vhd" | sum /dev/stdin)" "$w2" "Hyper-V layout: libvhdi reads the same view"
+# ... and its block size field changed: the blocks still fit 2 MiB blocks with Hyper-V's 4 KiB alignment slack
+layout_tool hyperv "$T/lg.vhd" "$T/hvbs.vhd" >/dev/null; layout_tool blocksize "$T/hvbs.vhd" 524288
+laid hvbs "$w2" 0x220 "block size 524288 does not match the blocks"
 
 # crash at every write point of a relayout (4096-byte bitmaps): after the stop the image opens and holds what it held
 # (the new layout is built beside it), a rerun of repair gives the pre-damage view and a clean check
