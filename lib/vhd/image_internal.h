@@ -56,6 +56,7 @@ struct vk_vhd {
     uint32_t sectors_per_block;
     uint64_t end_off;           /* where the trailing footer sits: the next block is allocated here */
     struct bitmap_cache cache;
+    struct vhd_batch *batch;    /* batch.c: deferred BAT entries and bitmap bits (NULL: every write ordered alone) */
 
     /* differencing: how the parent was found */
     struct vk_vhd_link link;

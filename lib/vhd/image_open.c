@@ -9,7 +9,7 @@
 #include "core/bytes.h"
 #include "core/checked.h"
 #include "core/utf16.h"
-#include "vhd/image_internal.h"
+#include "vhd/batch_int.h"
 #include "core/sort.h"
 
 /* The trailing footer; a 511-byte one (before Virtual PC 2004); with VK_VHD_TOLERANT the copy at offset 0. */
@@ -274,13 +274,15 @@ int vk_vhd_flush(vk_vhd *vhd, vk_error *err)
 {
     if (!(vhd->dev.flags & VK_DEV_WRITABLE))
         return 0;
-    return vk_dev_flush(vhd->file, err);
+    int rc = vhd_batch_commit(vhd, err); /* a write batch's blocks become live (batch.c) */
+    return rc ? rc : vk_dev_flush(vhd->file, err);
 }
 
 void vk_vhd_close(vk_vhd *vhd)
 {
     if (!vhd)
         return;
+    vhd_batch_end(vhd, NULL);
     if (vhd->file)
         vk_vhd_flush(vhd, NULL); /* a failure here has nowhere to go; callers wanting to know call vk_vhd_flush */
     vk_vhd_close(vhd->parent);

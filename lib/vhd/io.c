@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "core/checked.h"
-#include "vhd/image_internal.h"
+#include "vhd/batch_int.h"
 
 /* End (exclusive) of the run of sectors starting at `s` whose bit equals bit `s`, not beyond `end`. */
 static uint32_t bit_run(const uint8_t *bits, uint32_t s, uint32_t end, bool *value)
@@ -69,7 +69,7 @@ int vhd_read(vk_vhd *vhd, uint8_t *buf, size_t len, uint64_t off, vk_error *err)
             rc = read_absent(vhd, buf, n, off, err);
         } else {
             uint8_t *bits;
-            rc = bitmap_cache_get(vhd, blk, &bits, err);
+            rc = vhd_bits_get(vhd, blk, &bits, err);
             uint32_t pos = in_blk, end = in_blk + (uint32_t)n;
             while (!rc && pos < end) {
                 bool stored;
@@ -105,7 +105,7 @@ static int block_extent(vk_vhd *vhd, uint64_t off, enum vk_extent_kind *kind, ui
         return 0;
     }
     uint8_t *bits;
-    int rc = bitmap_cache_get(vhd, blk, &bits, err);
+    int rc = vhd_bits_get(vhd, blk, &bits, err);
     if (rc)
         return rc;
     bool stored;

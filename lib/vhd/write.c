@@ -7,7 +7,7 @@
 
 #include "core/bytes.h"
 #include "core/checked.h"
-#include "vhd/image_internal.h"
+#include "vhd/batch_int.h"
 
 /* Write unit of differencing disks: one byte of sector bitmap. */
 #define DIFF_UNIT (8u * VHD_SECTOR)
@@ -66,7 +66,8 @@ int vhd_write_bat_entry(vk_vhd *vhd, uint32_t blk, uint32_t value, vk_error *err
 }
 
 /* A new block goes where the footer is. Order: (1) the footer again at the new end of the file, (2) bitmap and
- * data, (3) fsync, (4) the BAT sector, (5) fsync. A crash before (4) leaves the old image with leaked space. */
+ * data, (3) fsync, (4) the BAT sector, (5) fsync. A crash before (4) leaves the old image with leaked space. In a
+ * batch (batch.c), (3) to (5) wait for the commit, shared with the other blocks of the batch. */
 static int alloc_block(vk_vhd *vhd, uint32_t blk, const uint8_t *data, uint32_t in_blk, uint32_t n, vk_error *err)
 {
     uint64_t block_off, new_end;
@@ -86,6 +87,11 @@ static int alloc_block(vk_vhd *vhd, uint32_t blk, const uint8_t *data, uint32_t 
     rc = vk_dev_write(vhd->file, bits, vhd->bitmap_bytes, block_off, err);
     if (!rc)
         rc = vk_dev_write(vhd->file, data, n, block_off + vhd->bitmap_bytes + in_blk, err);
+    if (!rc && vhd->batch) {
+        rc = bitmap_cache_put(vhd, blk, bits, err);
+        free(bits);
+        return rc ? rc : vhd_batch_stage(vhd, blk, (uint32_t)(block_off / VHD_SECTOR), n, err);
+    }
     if (!rc)
         rc = sync_unless_bulk(vhd, err);
     if (!rc)
@@ -108,20 +114,25 @@ static int write_in_block(vk_vhd *vhd, uint32_t blk, const uint8_t *data, uint32
     if (rc)
         return rc;
     uint8_t *cached;
-    if ((rc = bitmap_cache_get(vhd, blk, &cached, err)))
+    if ((rc = vhd_bits_get(vhd, blk, &cached, err)))
         return rc;
     uint32_t s0 = in_blk / VHD_SECTOR, s1 = (in_blk + n) / VHD_SECTOR;
     bool change = false;
     for (uint32_t s = s0; s < s1 && !change; s++)
         change = !vhd_bitmap_get(cached, s);
     if (!change)
-        return 0;
+        return vhd_batch_note(vhd, n, err);
     uint8_t *bits = malloc(vhd->bitmap_bytes);
     if (!bits)
         return vk_fail(err, VK_E_NOMEM, vhd->path, VK_NO_OFFSET, NULL);
     memcpy(bits, cached, vhd->bitmap_bytes);
     for (uint32_t s = s0; s < s1; s++)
         vhd_bitmap_set(bits, s);
+    if (vhd->batch) { /* the bits wait for the batch's fsync of the data */
+        rc = vhd_batch_set_bits(vhd, blk, bits, err);
+        free(bits);
+        return rc ? rc : vhd_batch_note(vhd, n, err);
+    }
     /* Only the bitmap sectors that hold changed bits are rewritten. */
     uint32_t from = (s0 / 8) & ~(VHD_SECTOR - 1), to = ((s1 - 1) / 8 / VHD_SECTOR + 1) * VHD_SECTOR;
     rc = sync_unless_bulk(vhd, err);
