@@ -280,14 +280,22 @@ static void check_layout(struct checker *c, const struct vhd_header *h, uint64_t
     vk_error e = {0};
     if (layout_read_bat(c->file, c->path, h, &bat, &e))
         return; /* a BAT that does not fit is reported by the validator or the BAT walk */
-    if (layout_guess(c->file, c->path, h, vsize, bat, c->size - VHD_FOOTER_LEN, diff, &g, &e))
-        add_err(c, VK_CHECK_ERROR, &e);
-    else if (g.kind == LAYOUT_BLOCK_SIZE)
+    struct vhd_header fixed = *h;
+    int rc = layout_guess(c->file, c->path, h, vsize, bat, c->size - VHD_FOOTER_LEN, diff, &g, &e);
+    if (!rc && g.kind == LAYOUT_BLOCK_SIZE) {
         add(c, VK_CHECK_ERROR, hoff + VHD_HEADER_OFF_BLOCK_SIZE, "block size %" PRIu32 " does not match the blocks: "
             "the %" PRIu32 " allocated blocks lie %" PRIu64 " bytes apart up to the footer, as %" PRIu32
             "-byte blocks do, and max table entries %" PRIu32 " fits that size (the field was changed without "
             "moving the blocks; repair sets it back)", h->block_size, g.nblocks, g.stride, g.block_size,
             h->max_table_entries);
+        /* with the field set back, the bitmaps may still be of the wrong size (repair looks again too) */
+        fixed.block_size = g.block_size;
+        rc = layout_guess(c->file, c->path, &fixed, vsize, bat, c->size - VHD_FOOTER_LEN, diff, &g, &e);
+        if (!rc && g.kind == LAYOUT_BLOCK_SIZE)
+            g.kind = LAYOUT_OK;
+    }
+    if (rc)
+        add_err(c, VK_CHECK_ERROR, &e);
     else if (g.kind == LAYOUT_BITMAP)
         add(c, VK_CHECK_ERROR, g.first, "the %" PRIu32 " allocated blocks from offset 0x%" PRIx64 " are packed every "
             "%" PRIu64 " bytes: %" PRIu32 "-byte blocks laid out with %" PRIu32 "-byte sector bitmaps, not the %"

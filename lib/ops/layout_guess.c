@@ -72,20 +72,21 @@ static int cmp_u64(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
-/* Sorted block offsets; 0 entries when none is allocated. */
-static int sorted_offsets(const uint32_t *bat, uint32_t n, uint64_t **out, uint32_t *count, const char *path,
-                          vk_error *err)
+/* Sorted offsets of the blocks that start before the footer (entries past it hold nothing and are dropped by the
+ * BAT rules); 0 entries when none. */
+static int sorted_offsets(const uint32_t *bat, uint32_t n, uint64_t footer_pos, uint64_t **out, uint32_t *count,
+                          const char *path, vk_error *err)
 {
     uint32_t used = 0;
     for (uint32_t i = 0; i < n; i++)
-        used += bat[i] != VHD_BAT_UNUSED;
+        used += layout_entry_used(bat[i], footer_pos);
     *count = used;
     *out = malloc(used ? (size_t)used * sizeof **out : 1);
     if (!*out)
         return vk_fail(err, VK_E_NOMEM, path, VK_NO_OFFSET, NULL);
     used = 0;
     for (uint32_t i = 0; i < n; i++)
-        if (bat[i] != VHD_BAT_UNUSED)
+        if (layout_entry_used(bat[i], footer_pos))
             (*out)[used++] = (uint64_t)bat[i] * VHD_SECTOR;
     vk_sort(*out, used, sizeof **out, cmp_u64);
     return 0;
@@ -120,7 +121,7 @@ static bool other_block_size(const struct vhd_header *h, uint64_t vsize, const u
             continue;
         bool beyond = false;
         for (uint32_t i = (uint32_t)need; i < h->max_table_entries && !beyond; i++)
-            beyond = bat[i] != VHD_BAT_UNUSED;
+            beyond = layout_entry_used(bat[i], footer_pos);
         if (beyond)
             continue;
         *out = (uint32_t)bs;
@@ -164,7 +165,7 @@ int layout_guess(vk_dev *file, const char *path, const struct vhd_header *h, uin
     memset(g, 0, sizeof *g);
     uint64_t *offs;
     uint32_t n;
-    int rc = sorted_offsets(bat, h->max_table_entries, &offs, &n, path, err);
+    int rc = sorted_offsets(bat, h->max_table_entries, footer_pos, &offs, &n, path, err);
     if (rc)
         return rc;
     /* Blocks among the metadata or past the footer are other kinds of damage (check and repair take them one by

@@ -38,6 +38,12 @@ struct layout_guess {
 int layout_guess(vk_dev *file, const char *path, const struct vhd_header *h, uint64_t vsize, const uint32_t *bat,
                  uint64_t footer_pos, bool diff, struct layout_guess *g, vk_error *err);
 
+/* An allocated entry whose block starts before the footer: the blocks the guess looks at (and a relayout moves). */
+static inline bool layout_entry_used(uint32_t entry, uint64_t footer_pos)
+{
+    return entry != VHD_BAT_UNUSED && (uint64_t)entry * VHD_SECTOR < footer_pos;
+}
+
 /* Reads the BAT of `h` from `file` into a new array (free it). Refuses counts past 2^24 entries (a 64 MiB BAT:
  * more than any real image's) so a hostile header cannot make a huge allocation. */
 int layout_read_bat(vk_dev *file, const char *path, const struct vhd_header *h, uint32_t **out, vk_error *err);

@@ -100,16 +100,21 @@ static int fix_layout(struct fix *x, uint64_t hoff, uint64_t vsize, vk_error *er
     if (layout_read_bat(x->file, x->path, &x->h, &bat, NULL))
         return 0; /* a BAT outside the file: the header validation says so */
     struct layout_guess *g = &x->lg;
-    int rc = layout_guess(x->file, x->path, &x->h, vsize, bat, x->footer_pos, x->f.disk_type == VHD_TYPE_DIFF, g, err);
-    free(bat);
-    if (rc)
-        return rc;
-    if (g->kind == LAYOUT_BLOCK_SIZE) {
+    int rc;
+    /* Twice at most: blocks with wrong-sized bitmaps may also have had the block size field changed. */
+    for (int round = 0; round < 2; round++) {
+        if ((rc = layout_guess(x->file, x->path, &x->h, vsize, bat, x->footer_pos, x->f.disk_type == VHD_TYPE_DIFF, g,
+                               err)) || g->kind != LAYOUT_BLOCK_SIZE)
+            break;
         did(x, "block size field (offset %" PRIu64 ") set from %" PRIu32 " back to %" PRIu32 ", the size the %" PRIu32
             " blocks are laid out with", hoff + VHD_HEADER_OFF_BLOCK_SIZE, x->h.block_size, g->block_size, g->nblocks);
         x->h.block_size = g->block_size;
         x->header_dirty = true;
-    } else if (g->kind == LAYOUT_BITMAP) {
+    }
+    free(bat);
+    if (rc)
+        return rc;
+    if (g->kind == LAYOUT_BITMAP) {
         did(x, "%" PRIu32 " blocks laid out with %" PRIu32 "-byte sector bitmaps rewritten with %" PRIu32 "-byte ones "
             "(a new file renamed into place)", g->nblocks, g->bitmap_bytes, g->want_bitmap);
         x->relayout = true;
@@ -347,9 +352,14 @@ static int write_relayout(struct fix *x, vk_dev *out, vk_error *err)
     if (!rc)
         rc = layout_read_bat(x->file, x->path, &x->h, &x->bat, err);
     uint32_t np = 0;
-    for (uint32_t i = 0; !rc && i < n; i++)
+    for (uint32_t i = 0; !rc && i < n; i++) {
+        if (x->bat[i] != VHD_BAT_UNUSED && !layout_entry_used(x->bat[i], x->footer_pos)) {
+            did(x, "BAT entry %" PRIu32 " points past the end of the file: unallocated", i);
+            x->bat[i] = VHD_BAT_UNUSED;
+        }
         if (x->bat[i] != VHD_BAT_UNUSED && np < g->nblocks)
             pairs[np++] = ((uint64_t)x->bat[i] << 32) | i;
+    }
     if (!rc && np != g->nblocks)
         rc = vk_fail(err, VK_E_CORRUPT, x->path, x->h.table_offset, "the BAT changed while being repaired");
     if (!rc) {
