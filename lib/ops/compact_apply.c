@@ -120,12 +120,12 @@ int compact_dry_run(struct cplan *p, const struct vk_compact_opts *o, struct vk_
     return 0;
 }
 
-/* Copies a block's bitmap and data to `to` (a hole below it); its BAT entry changes later, in one batch. */
+/* Copies a block's bitmap and data to `to` (a hole below it, never overlapping it) inside the file, by the kernel
+ * (copy_file_range) where it can; its BAT entry changes later, in one batch. */
 static int copy_block(struct cplan *p, const struct item *it, uint64_t to, vk_error *err)
 {
-    p->slot_blk = UINT32_MAX;
-    int rc = vk_dev_read(p->file, p->slot, p->lay.slot, it->off, err);
-    return rc ? rc : vk_dev_write(p->file, p->slot, p->lay.slot, to, err);
+    p->slot_blk = UINT32_MAX; /* the slot is the bounce buffer where the kernel cannot copy */
+    return vhd_cio_copy(p->file, to, p->file, it->off, p->lay.slot, p->slot, p->lay.slot, err);
 }
 
 /* Live blocks and metadata by file offset; blocks from the top fill the lowest holes that fit one. */

@@ -11,9 +11,11 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "core/bytes.h"
 #include "core/checked.h"
+#include "dev/test_fault.h"
 #include "vhd/image_internal.h"
 
 int vhd_cio_layout(vk_vhd *vhd, struct vhd_cio_layout *out, vk_error *err)
@@ -127,6 +129,108 @@ int vhd_cio_append_block(vk_vhd *vhd, uint32_t blk, const uint8_t *slot_bytes, v
     if (!rc)
         rc = vhd_cio_bat_set(vhd, blk, (uint32_t)(block_off / VHD_SECTOR), err);
     return rc;
+}
+
+int vhd_cio_append_reserve(vk_vhd *vhd, uint32_t blk, uint64_t *block_off, vk_error *err)
+{
+    uint64_t new_end, slot = (uint64_t)vhd->bitmap_bytes + vhd->block_size;
+    if (!(vhd->flags & VK_VHD_BULK))
+        return vk_fail(err, VK_E_USAGE, vhd->path, VK_NO_OFFSET, "blocks are reserved only in a new image");
+    if (blk >= vhd->bat_entries)
+        return vk_fail(err, VK_E_RANGE, vhd->path, VK_NO_OFFSET, "no BAT entry %u", (unsigned)blk);
+    if (ck_align_up_u64(vhd->end_off, VHD_SECTOR, block_off) || ck_add_u64(*block_off, slot, &new_end) ||
+        *block_off / VHD_SECTOR >= VHD_BAT_UNUSED)
+        return vk_fail(err, VK_E_NOSPACE, vhd->path, vhd->end_off, "the image file cannot grow further");
+    vhd->end_off = new_end;
+    vhd_cio_bat_stage(vhd, blk, (uint32_t)(*block_off / VHD_SECTOR));
+    return 0;
+}
+
+/* The copy through memory: devices that are not host files, or a kernel or filesystem without copy_file_range. */
+static int copy_through(vk_dev *dst, uint64_t dst_off, vk_dev *src, uint64_t src_off, uint64_t len, uint8_t *buf,
+                        size_t buf_len, vk_error *err)
+{
+    while (len) {
+        size_t n = len < buf_len ? (size_t)len : buf_len;
+        int rc = vk_dev_read(src, buf, n, src_off, err);
+        if (!rc)
+            rc = vk_dev_write(dst, buf, n, dst_off, err);
+        if (rc)
+            return rc;
+        src_off += n;
+        dst_off += n;
+        len -= n;
+    }
+    return 0;
+}
+
+/* Raw pread/pwrite between two host files, for when copy_file_range is refused (the fault hook already ran). */
+static int copy_fds(vk_dev *dst, int out, uint64_t dst_off, vk_dev *src, int in, uint64_t src_off, uint64_t len,
+                    uint8_t *buf, size_t buf_len, vk_error *err)
+{
+    while (len) {
+        size_t n = len < buf_len ? (size_t)len : buf_len;
+        ssize_t r = pread(in, buf, n, (off_t)src_off);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0)
+            return r < 0 ? vk_fail_errno(err, VK_E_IO, errno, src->name, src_off, "read failed")
+                         : vk_fail(err, VK_E_TRUNCATED, src->name, src_off, "unexpected end of file");
+        for (size_t done = 0; done < (size_t)r;) {
+            ssize_t w = pwrite(out, buf + done, (size_t)r - done, (off_t)(dst_off + done));
+            if (w < 0 && errno == EINTR)
+                continue;
+            if (w < 0)
+                return vk_fail_errno(err, errno == ENOSPC ? VK_E_NOSPACE : VK_E_IO, errno, dst->name, dst_off + done,
+                                     "write failed");
+            done += (size_t)w;
+        }
+        src_off += (uint64_t)r;
+        dst_off += (uint64_t)r;
+        len -= (uint64_t)r;
+    }
+    return 0;
+}
+
+int vhd_cio_copy(vk_dev *dst, uint64_t dst_off, vk_dev *src, uint64_t src_off, uint64_t len, uint8_t *buf,
+                 size_t buf_len, vk_error *err)
+{
+    if (!len)
+        return 0;
+    if (!(dst->flags & VK_DEV_WRITABLE))
+        return vk_fail(err, VK_E_READONLY, dst->name, dst_off, "device is read-only");
+    if (!ck_range_inside(src_off, len, src->size) || len > SIZE_MAX)
+        return vk_fail(err, VK_E_RANGE, src->name, src_off, "copy of %llu bytes past the end", (unsigned long long)len);
+    int in = vk_dev_file_fd(src), out = vk_dev_file_fd(dst);
+    if (in < 0 || out < 0)
+        return copy_through(dst, dst_off, src, src_off, len, buf, buf_len, err);
+    size_t n = (size_t)len;
+    int rc = vk_test_fault_before_write(dst, &n, dst_off, err);
+    if (rc)
+        return rc;
+    loff_t from = (loff_t)src_off, to = (loff_t)dst_off;
+    uint64_t left = n;
+    while (left) {
+        ssize_t r = copy_file_range(in, &from, out, &to, (size_t)left, 0);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r < 0 && (errno == EXDEV || errno == ENOSYS || errno == EOPNOTSUPP || errno == EINVAL)) {
+            rc = copy_fds(dst, out, (uint64_t)to, src, in, (uint64_t)from, left, buf, buf_len, err);
+            if (rc)
+                return rc;
+            to += (loff_t)left;
+            break;
+        }
+        if (r < 0)
+            return vk_fail_errno(err, errno == ENOSPC ? VK_E_NOSPACE : VK_E_IO, errno, dst->name, (uint64_t)to,
+                                 "copy failed");
+        if (r == 0)
+            return vk_fail(err, VK_E_TRUNCATED, src->name, (uint64_t)from, "unexpected end of file");
+        left -= (uint64_t)r;
+    }
+    if ((uint64_t)to > dst->size)
+        dst->size = (uint64_t)to;
+    return vk_test_fault_after_write(dst, err);
 }
 
 int vhd_cio_bulk_finish(vk_vhd *vhd, vk_error *err)

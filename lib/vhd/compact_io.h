@@ -46,6 +46,17 @@ int vhd_cio_bat_write(vk_vhd *vhd, const uint32_t *blks, size_t n, vk_error *err
  * moved after it, the block, fsync, then its BAT entry. With VK_VHD_BULK (a file no one sees yet): only the block;
  * its BAT entry is staged and vhd_cio_bulk_finish writes the BAT and footer once. */
 int vhd_cio_append_block(vk_vhd *vhd, uint32_t blk, const uint8_t *slot_bytes, vk_error *err);
+/* VK_VHD_BULK only: room for block `blk` at the end of the image (its BAT entry staged), returned in *block_off; the
+ * caller fills bitmap and data there (vhd_cio_copy, vk_dev_write on vk_vhd_file). Bytes it leaves unwritten are a
+ * hole of the new file and read as zero. */
+int vhd_cio_append_reserve(vk_vhd *vhd, uint32_t blk, uint64_t *block_off, vk_error *err);
+/* Copies `len` bytes of host file `src` at `src_off` to host file `dst` at `dst_off` (the same file is fine when the
+ * ranges do not overlap) with copy_file_range: the kernel moves the bytes without a round trip through this process,
+ * and shares extents where the filesystem can. Where it cannot (other devices, other filesystems), reads and writes
+ * through `buf` (`buf_len` bytes, a multiple of 512). Counts as one write for VHDKIT_TEST_FAULT (a torn copy lands its
+ * first half rounded down to 512 bytes). dst grows as a write would grow it. */
+int vhd_cio_copy(vk_dev *dst, uint64_t dst_off, vk_dev *src, uint64_t src_off, uint64_t len, uint8_t *buf,
+                 size_t buf_len, vk_error *err);
 /* Ends a VK_VHD_BULK build: the whole BAT from memory (one write) and the trailing footer after the last block. */
 int vhd_cio_bulk_finish(vk_vhd *vhd, vk_error *err);
 /* Asks the host to start writing [off, off + len) of the file to disk now (Linux sync_file_range), so the final
