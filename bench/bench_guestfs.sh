@@ -117,16 +117,18 @@ gf sparsify-in-place virt-sparsify -q --format raw --in-place "$W/ci.raw"
 gfrow "compact in place (VHD), same disk" "$i" "$ik" "virt-sparsify --in-place (raw)"
 spi=$GF
 echo
-echo "compact sizes: source $(size "$W/c.vhd") ($(mib "$(size "$W/c.vhd")")); vhdkit -o $(size "$W/co.vhd") ($(mib "$(size "$W/co.vhd")"));" \
-    "vhdkit in place $(size "$W/ci.vhd") ($(mib "$(size "$W/ci.vhd")"))"
+echo "compact sizes (file size, bytes allocated): source $(size "$W/c.vhd") ($(mib "$(size "$W/c.vhd")")); vhdkit -o" \
+    "$(size "$W/co.vhd") ($(mib "$(size "$W/co.vhd")"), $(used "$W/co.vhd")); vhdkit in place $(size "$W/ci.vhd")" \
+    "($(mib "$(size "$W/ci.vhd")"), $(used "$W/ci.vhd"))"
 if [ "$sp" = ok ]; then
-    echo "               virt-sparsify --convert vpc $(size "$W/cs.vhd") ($(mib "$(size "$W/cs.vhd")")):" \
+    echo "               virt-sparsify --convert vpc $(size "$W/cs.vhd") ($(mib "$(size "$W/cs.vhd")"), $(used "$W/cs.vhd")):" \
         "vhdkit -o / virt-sparsify = $(awk "BEGIN{printf \"%.3f\", $(size "$W/co.vhd") / $(size "$W/cs.vhd")}")" \
         "($(size "$W/co.vhd") <= $(size "$W/cs.vhd"): $([ "$(size "$W/co.vhd")" -le "$(size "$W/cs.vhd")" ] && echo yes || echo NO))"
 fi
 if [ "$spi" = ok ]; then
     echo "               virt-sparsify --in-place raw: $(used "$W/ci.raw") bytes allocated ($(mib "$(used "$W/ci.raw")")) of" \
         "$(size "$W/ci.raw"); vhdkit in place / that = $(awk "BEGIN{printf \"%.3f\", $(size "$W/ci.vhd") / $(used "$W/ci.raw")}")"
+    echo "               (a sparse raw file frees 4 KiB pieces, a dynamic VHD whole blocks of 2 MiB: compare -o with --convert vpc)"
 fi
 same_files "vhdkit-compact-o" "$W/c.sums" "$W/co.vhd"
 same_files "vhdkit-compact-in-place" "$W/c.sums" "$W/ci.vhd"
@@ -202,8 +204,10 @@ if [ "$rs" = ok ]; then
     fls -r -p -o "$s1" "$W/ao.raw" | sort >"$W/fls.ours"
     fls -r -p -o "$s2" "$W/ar.raw" | sort >"$W/fls.peer"
     fls -r -p -o "$(ntfs_start "$W/a.raw")" "$W/a.raw" | sort >"$W/fls.src"
-    echo "fls -r -p listings: vhdkit vs source $(cmp -s "$W/fls.src" "$W/fls.ours" && echo equal || echo DIFFER)," \
-        "virt-resize vs source $(cmp -s "$W/fls.src" "$W/fls.peer" && echo equal || echo DIFFER)"
+    # flsdiff A B: "equal", or the lines that differ
+    flsdiff() { cmp -s "$1" "$2" && echo equal || echo "differ: $(diff "$1" "$2" | grep '^[<>]' | head -n 4 | tr '\n\t' '; ')"; }
+    echo "fls -r -p listings: vhdkit vs source $(flsdiff "$W/fls.src" "$W/fls.ours")"
+    echo "                    virt-resize vs source $(flsdiff "$W/fls.src" "$W/fls.peer")"
     same_files "virt-resize" "$W/a.sums" "$W/ar.raw"
 fi
 same_files "vhdkit-align-o" "$W/a.sums" "$W/ao.raw"
