@@ -188,6 +188,12 @@ is "$("$VHDI_CAT" "$T/hyperv.vhd" | sum /dev/stdin)" "$w2" "Hyper-V layout: libv
 # ... and its block size field changed: the blocks still fit 2 MiB blocks with Hyper-V's 4 KiB alignment slack
 layout_tool hyperv "$T/lg.vhd" "$T/hvbs.vhd" >/dev/null; layout_tool blocksize "$T/hvbs.vhd" 524288
 laid hvbs "$w2" 0x220 "block size 524288 does not match the blocks"
+# both at once: 4096-byte bitmaps and the block size field changed; one repair sets the field back and re-lays them
+layout_tool relayout "$T/lg.vhd" "$T/both.vhd" 4096 >/dev/null; layout_tool blocksize "$T/both.vhd" 524288
+vk check "$T/both.vhd" >"$T/both.txt"
+grep -q "error: .*laid out with 4096-byte sector bitmaps" "$T/both.txt" && ok "both: check reports the bitmaps too" \
+    || not_ok "both: check reports the bitmaps too"
+laid both "$w2" 0x220 "block size 524288 does not match the blocks"
 
 # crash at every write point of a relayout (4096-byte bitmaps): after the stop the image opens and holds what it held
 # (the new layout is built beside it), a rerun of repair gives the pre-damage view and a clean check
