@@ -227,7 +227,7 @@ int layout_guess(vk_dev *file, const char *path, const struct vhd_header *h, uin
     }
     /* Wider: Hyper-V leaves each block 4096 bytes apart too (its data 4 KiB aligned, the slack after it zero), and
      * the header's layout fits. Only data stored in that slack says the blocks are longer than the header thinks. */
-    bool sure, at_end, slack_used;
+    bool sure = false, at_end = false, slack_used = false; /* set by wide_evidence; gcc -O2 cannot tell */
     if ((rc = wide_evidence(file, offs, n, g->bitmap_bytes, g->want_bitmap, h->block_size, &at_end, &sure,
                             &slack_used, err)))
         goto out;
