@@ -81,6 +81,89 @@ static int all_zero(const uint8_t *b, size_t n)
     return n == 0 || (b[0] == 0 && memcmp(b, b + 1, n - 1) == 0);
 }
 
+/* What each byte range of a partition's source and destination held when its move began: one extent question per
+ * run instead of one per round (on ext4, SEEK_HOLE over preallocated extents scans the page cache up to the hole,
+ * so asking per round over a fixed VHD was quadratic). The answers stay true for the whole move of the partition: a
+ * round's source and destination are never written by the rounds before it (those write above them), and a
+ * replayed round was written before the map was made. Past MAP_MAX runs the device is asked each time. */
+#define MAP_MAX (1u << 20)
+struct zmap {
+    uint64_t *end;       /* run i covers [end[i-1] (or start), end[i]) */
+    uint8_t *zero;
+    uint64_t start;
+    size_t n, cap;
+    int ok;
+};
+
+static int zmap_build(struct zmap *z, vk_dev *dev, uint64_t from, uint64_t limit, vk_error *err)
+{
+    z->n = 0;
+    z->ok = 1;
+    z->start = from;
+    for (uint64_t pos = from; pos < limit;) {
+        vk_extent e;
+        int rc = vk_dev_extent(dev, pos, limit - pos, &e, err);
+        if (rc)
+            return rc;
+        uint8_t zero = e.kind == VK_EXTENT_ZERO || e.kind == VK_EXTENT_UNALLOC;
+        pos += e.len;
+        if (z->n && z->zero[z->n - 1] == zero) {
+            z->end[z->n - 1] = pos;
+            continue;
+        }
+        if (z->n == MAP_MAX) {
+            z->ok = 0;
+            return 0;
+        }
+        if (z->n == z->cap) {
+            size_t cap = z->cap ? z->cap * 2 : 256;
+            uint64_t *ne = realloc(z->end, cap * sizeof *ne);
+            if (ne)
+                z->end = ne;
+            uint8_t *nz = ne ? realloc(z->zero, cap) : NULL;
+            if (!ne || !nz)
+                return vk_fail(err, VK_E_NOMEM, dev->name, VK_NO_OFFSET, NULL);
+            z->zero = nz;
+            z->cap = cap;
+        }
+        z->end[z->n] = pos;
+        z->zero[z->n] = zero;
+        z->n++;
+    }
+    return 0;
+}
+
+/* The run holding `off` (inside the mapped range): its kind and where it ends. */
+static void zmap_at(const struct zmap *z, uint64_t off, int *zero, uint64_t *end)
+{
+    size_t lo = 0, hi = z->n - 1;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (z->end[mid] <= off)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    *zero = z->zero[lo];
+    *end = z->end[lo];
+}
+
+/* Like align_reads_zero, through the map when there is one. */
+static int map_zero(const struct zmap *z, vk_dev *dev, uint64_t off, uint64_t len, vk_error *err)
+{
+    if (!z->ok || !z->n || off < z->start || off + len > z->end[z->n - 1])
+        return align_reads_zero(dev, off, len, err);
+    for (uint64_t pos = off; pos < off + len;) {
+        int zero;
+        uint64_t end;
+        zmap_at(z, pos, &zero, &end);
+        if (!zero)
+            return 0;
+        pos = end;
+    }
+    return 1;
+}
+
 struct mover {
     vk_dev *disk;
     struct align_journal *j;
@@ -88,21 +171,32 @@ struct mover {
     uint8_t *buf;        /* round bytes, then compacted to the stored units */
     uint8_t *head;       /* head_cap(round) */
     uint8_t *zero;       /* ZERO_BUF zero bytes */
+    struct zmap map;     /* of the partition being moved (map.ok 0: none) */
 };
 
 /* Reads [off, off+n) without reading what is known to be zero. */
 static int read_round(struct mover *m, uint64_t off, size_t n, vk_error *err)
 {
     for (size_t at = 0; at < n;) {
-        vk_extent e;
-        int rc = vk_dev_extent(m->disk, off + at, n - at, &e, err);
-        if (rc)
+        int zero;
+        uint64_t end;
+        if (m->map.ok && m->map.n && off + at >= m->map.start && off + n <= m->map.end[m->map.n - 1]) {
+            zmap_at(&m->map, off + at, &zero, &end);
+        } else {
+            vk_extent e;
+            int rc = vk_dev_extent(m->disk, off + at, n - at, &e, err);
+            if (rc)
+                return rc;
+            zero = e.kind == VK_EXTENT_ZERO || e.kind == VK_EXTENT_UNALLOC;
+            end = off + at + e.len;
+        }
+        size_t len = (size_t)((end < off + n ? end : off + n) - (off + at));
+        int rc = 0;
+        if (zero)
+            memset(m->buf + at, 0, len);
+        else if ((rc = vk_dev_read(m->disk, m->buf + at, len, off + at, err)))
             return rc;
-        if (e.kind == VK_EXTENT_ZERO || e.kind == VK_EXTENT_UNALLOC)
-            memset(m->buf + at, 0, (size_t)e.len);
-        else if ((rc = vk_dev_read(m->disk, m->buf + at, (size_t)e.len, off + at, err)))
-            return rc;
-        at += (size_t)e.len;
+        at += len;
     }
     return 0;
 }
@@ -151,7 +245,7 @@ static int apply(struct mover *m, const uint8_t *head, const uint8_t *data, uint
             rc = vk_dev_write(m->disk, data, (size_t)len, dst + at, err);
             data += len;
             *wrote += len;
-        } else if ((rc = align_reads_zero(m->disk, dst + at, len, err)) == 0) {
+        } else if ((rc = map_zero(&m->map, m->disk, dst + at, len, err)) == 0) {
             for (uint64_t z = 0; z < len && !rc; z += ZERO_BUF) {
                 size_t piece = len - z < ZERO_BUF ? (size_t)(len - z) : ZERO_BUF;
                 rc = vk_dev_write(m->disk, m->zero, piece, dst + at + z, err);
@@ -193,7 +287,7 @@ static int move_one(struct mover *m, uint32_t step, uint64_t from, uint64_t to, 
 {
     uint64_t shift = to - from;
     int direct = shift >= m->round;
-    int rc = 0;
+    int rc = done < len ? zmap_build(&m->map, m->disk, from, from + len - done + shift, err) : 0;
     while (done < len && !rc) {
         size_t n = len - done < m->round ? (size_t)(len - done) : (size_t)m->round;
         uint64_t src = from + len - done - n, dst = src + shift;
@@ -201,7 +295,7 @@ static int move_one(struct mover *m, uint32_t step, uint64_t from, uint64_t to, 
         if ((rc = read_round(m, src, n, err)))
             break;
         hlen = encode(m, src, dst, n, &dlen);
-        if (!dlen && (rc = align_reads_zero(m->disk, dst, n, err)) != 0) {
+        if (!dlen && (rc = map_zero(&m->map, m->disk, dst, n, err)) != 0) {
             if (rc < 0)
                 break;
             rc = 0;
@@ -249,5 +343,7 @@ int align_move_in_place(vk_dev *disk, const struct align_plan *p, struct align_j
     free(m.buf);
     free(m.head);
     free(m.zero);
+    free(m.map.end);
+    free(m.map.zero);
     return rc;
 }

@@ -5,9 +5,9 @@
 # uninterrupted run: the table area byte for byte, every file's bytes (`vhdkit get` of the whole volume) and
 # SYSTEM\MountedDevices through hivexget (a registry step computed again after a stop carries other times, so the
 # volume is not compared as bytes); every file intact (streams too) and align exits 0 at the end.
-# Both copy patterns are covered with small rounds (VHDKIT_TEST_ALIGN_ROUND): raw with 4 MiB rounds, larger than the
+# Both copy patterns are covered with small rounds (VHDKIT_TEST_ALIGN_ROUND): raw with 8 MiB rounds, larger than the
 # ~1 MiB shift, so each round is saved in the journal before it is written (stops and torn writes inside the journal
-# record, the slot, and the round's writes); dynamic with 512 KiB rounds, below the shift, written straight to their
+# record, the slot, and the round's writes); dynamic with 960 KiB rounds, below the shift, written straight to their
 # place. Points: the first 3, an even sample and the last few; for raw torn writes also every one of the writes of
 # the registry step (its redo log, the slot naming it, the writes applied) and the 3 before it (boot sectors,
 # tables): the registry step goes through the journal, so a write torn inside libntfs-3g's updates is applied again.
@@ -39,7 +39,7 @@ state() {
 }
 
 for kind in raw vhd; do
-    case $kind in raw) round=4194304 ;; vhd) round=524288 ;; esac
+    case $kind in raw) round=8388608 ;; vhd) round=983040 ;; esac
     export VHDKIT_TEST_ALIGN_ROUND=$round
     src=$T/xp.$kind ref=$T/ref.$kind img=$T/y.$kind
     cp "$src" "$ref"
@@ -60,8 +60,8 @@ for kind in raw vhd; do
     tried=0
     for mode in stop torn; do
         case $kind$mode in
-            rawstop) pts=$(points "$n" 4 8) ;;
-            rawtorn) pts=$(points "$n" $((n - n0 + 3)) 5) ;;
+            rawstop) pts=$(points "$n" 3 8) ;;
+            rawtorn) pts=$(points "$n" $((n - n0 + 3)) 4) ;;
             *) pts=$(points "$n" 2 4) ;;
         esac
         for k in $pts; do
