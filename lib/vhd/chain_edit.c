@@ -133,8 +133,7 @@ int vhd_ce_set_parent(vk_vhd *child, vk_vhd *parent, const char *parent_abs, int
     /* All changed locator data goes in one piece of fresh space, one sector-padded region per locator, even when the
      * new path would fit the old space: written in place, a crash before the header switch would leave the old
      * header naming the old parent while its locators already point at the new one. Fresh space keeps the old
-     * links whole until the single header write; it costs a few sectors per reparent (`compact` does not reclaim
-     * them, `convert` does). */
+     * links whole until the single header write; it costs a few sectors per reparent. */
     size_t total = 0;
     uint32_t rel[3], space[3];
     for (int p = 0; p < 3; p++) {
