@@ -78,6 +78,9 @@ struct bplan {
 };
 
 int plan_init(struct cplan *p, vk_vhd *vhd, unsigned flags, struct vk_compact_result *res, vk_error *err);
+/* plan_init without the map: layout and block buffers only (unit tests give p->map a synthetic $Bitmap: volumes
+ * whose `bm` window covers every cluster, so it is never reloaded through `ntfs`). */
+int plan_setup(struct cplan *p, vk_vhd *vhd, vk_error *err);
 void plan_free(struct cplan *p);
 /* Plans allocated block `blk`: p->old_bits and p->new_bits hold its bitmaps afterwards. */
 int plan_block(struct cplan *p, uint32_t blk, struct bplan *bp, vk_error *err);

@@ -12,7 +12,7 @@
 
 #include "vhd/format.h"
 
-int plan_init(struct cplan *p, vk_vhd *vhd, unsigned flags, struct vk_compact_result *res, vk_error *err)
+int plan_setup(struct cplan *p, vk_vhd *vhd, vk_error *err)
 {
     memset(p, 0, sizeof *p);
     p->vhd = vhd;
@@ -37,7 +37,13 @@ int plan_init(struct cplan *p, vk_vhd *vhd, unsigned flags, struct vk_compact_re
         plan_free(p);
         return vk_fail(err, VK_E_NOMEM, vk_vhd_path(vhd), VK_NO_OFFSET, "cannot allocate block buffers");
     }
-    if ((rc = cmap_open(disk, flags, res, &p->map, err)))
+    return 0;
+}
+
+int plan_init(struct cplan *p, vk_vhd *vhd, unsigned flags, struct vk_compact_result *res, vk_error *err)
+{
+    int rc = plan_setup(p, vhd, err);
+    if (!rc && (rc = cmap_open(vk_vhd_dev(vhd), flags, res, &p->map, err)))
         plan_free(p);
     return rc;
 }

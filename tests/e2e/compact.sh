@@ -4,7 +4,7 @@
 # content (vhdkit cat of what tree lists, sleuthkit icat on a raw export, vk-gen's manifest) in place and with -o;
 # check clean; qemu-img and libvhdi read the result; the file shrinks to the ideal (blocks holding a used cluster);
 # --discard-pagefile (pagefile.sys, never hiberfil.sys); areas vhdkit does not map (BitLocker) kept but for zero
-# blocks; refusals with exit 4 (fixed, saved state, hibernated, dirty).
+# blocks; refusals with exit 4 (fixed, saved state, hibernated, dirty, an unclean $LogFile), the image untouched.
 . "$(dirname "$0")/compact_lib.sh"
 
 jget() { json_get "$@"; }
@@ -131,6 +131,33 @@ is "$(status vk compact --dry-run "$T/h.vhd")" 4 "hibernated volume refused in a
 is "$(status vk compact -o "$T/h2.vhd" "$T/h.vhd")" 4 "hibernated volume refused with -o"
 [ ! -e "$T/h2.vhd" ] && [ ! -e "$T/h2.vhd.tmp" ] && ok "hibernated: -o leaves no file" || not_ok "hibernated: -o file"
 is "$(sum "$T/h.vhd")" "$(cat "$T/h.sum")" "hibernated: the image is untouched"
+grep -q "shut it down fully" "$T/err" && ok "hibernated: says what to do" || not_ok "hibernated: remedy"
 check "dirty: vk-gen disk" gen "$T/d.vhd" --size 96M --files 10 --dirty --seed 16
+sum "$T/d.vhd" >"$T/d.sum"
 is "$(status vk compact "$T/d.vhd")" 4 "dirty volume refused (exit 4)"
 grep -q "marked dirty" "$T/err" && ok "dirty: says why" || not_ok "dirty: message"
+grep -q "shut it down fully" "$T/err" && ok "dirty: says what to do" || not_ok "dirty: remedy"
+is "$(status vk compact -o "$T/d2.vhd" "$T/d.vhd")" 4 "dirty volume refused with -o"
+[ ! -e "$T/d2.vhd" ] && [ ! -e "$T/d2.vhd.tmp" ] && ok "dirty: -o leaves no file" || not_ok "dirty: -o file"
+is "$(sum "$T/d.vhd")" "$(cat "$T/d.sum")" "dirty: the image is untouched"
+
+# An unclean $LogFile on a volume not marked dirty (Windows stopped without a clean dismount): restart pages with a
+# log client in use and RESTART_VOLUME_IS_CLEAN clear. The same pages with the bit set are the control: libntfs-3g
+# must read them as valid restart pages, so the refusal comes from the clean bit and not from a log it cannot parse.
+fsj() { vk info --json "$1" | jq -r ".partitions.entries[] | select(.filesystem.type == \"NTFS\") | .filesystem.$2"; }
+cp "$T/r.vhd" "$T/l.vhd"
+cp "$T/r.vhd" "$T/lc.vhd"
+check "logfile: restart pages marked clean written (control)" restart_pages "$T/lc.vhd" clean
+is "$(fsj "$T/lc.vhd" logfile_unclean)" false "logfile: control: libntfs-3g reads the pages as a clean log"
+is "$(status vk compact --dry-run "$T/lc.vhd")" 0 "logfile: control: a clean \$LogFile is compacted (dry run)"
+check "logfile: restart pages of an unclean stop written" restart_pages "$T/l.vhd" unclean
+is "$(fsj "$T/l.vhd" logfile_unclean) $(fsj "$T/l.vhd" dirty) $(fsj "$T/l.vhd" hibernated)" "true false false" \
+    "logfile: unclean, not marked dirty, not hibernated"
+sum "$T/l.vhd" >"$T/l.sum"
+is "$(status vk compact "$T/l.vhd")" 4 "logfile: unclean \$LogFile refused (exit 4)"
+grep -q 'unclean (\$LogFile holds transactions' "$T/err" && ok "logfile: says why" || not_ok "logfile: message"
+grep -q "shut it down fully" "$T/err" && ok "logfile: says what to do" || not_ok "logfile: remedy"
+is "$(status vk compact --dry-run "$T/l.vhd")" 4 "logfile: refused in a dry run too"
+is "$(status vk compact -o "$T/l2.vhd" "$T/l.vhd")" 4 "logfile: refused with -o"
+[ ! -e "$T/l2.vhd" ] && [ ! -e "$T/l2.vhd.tmp" ] && ok "logfile: -o leaves no file" || not_ok "logfile: -o file"
+is "$(sum "$T/l.vhd")" "$(cat "$T/l.sum")" "logfile: the image is untouched"
