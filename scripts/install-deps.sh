@@ -5,8 +5,9 @@
 set -e
 pkgs="build-essential meson ninja-build pkg-config python3 ntfs-3g-dev libhivex-dev
       qemu-utils ntfs-3g sleuthkit libhivex-bin libvhdi-utils libvhdi-dev xz-utils clang time jq
-      libregf-utils chntpw"
-# libregf-utils (regfexport) and chntpw (reged): the registry peers of issue 5 (tests/e2e/reg_peers.sh)
+      libregf-utils chntpw libwin-hivex-perl"
+# libregf-utils (regfexport), chntpw (reged) and libwin-hivex-perl (hivexregedit): the registry peers of issue 5
+# (tests/e2e/reg_peers.sh, reg_roundtrip.sh)
 missing=""
 for p in $pkgs; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
