@@ -170,8 +170,8 @@ if peer == 'hx':
     pk = [cut(k) for k in pk]; pv = [(cut(k), cut(n), t, d) for k, n, t, d in pv]
 if peer == 'rg':
     if pk and pk[0] != '':
-        # rg-root-name: reged takes a root key for a subkey unless its flags are exactly 0x2c (Windows' usual
-        # root flags), and prints its name as a first path component
+        # rg-root-name: reged takes a root key whose flags lack KEY_HIVE_ENTRY (0x4; testhive's root has 0x20,
+        # DeletedTree*Hive's none) for a subkey and prints its name as a first path component
         rules['rg-root-name'] += 1
         r = pk[0]
         pk = [x[len(r) + 1:] if x.startswith(r + '\\') else '' if x == r else x for x in pk]
