@@ -95,20 +95,6 @@ int vhd_bits_get(vk_vhd *vhd, uint32_t blk, uint8_t **bits, vk_error *err)
     return bitmap_cache_get(vhd, blk, bits, err);
 }
 
-/* The bitmap sectors of `blk` that differ between `old` and `bits`, each its own 512-byte write. */
-static int write_bitmap_sectors(vk_vhd *vhd, uint32_t blk, const uint8_t *old, const uint8_t *bits, vk_error *err)
-{
-    uint64_t base = (uint64_t)vhd->bat[blk] * VHD_SECTOR;
-    for (uint32_t s = 0; s < vhd->bitmap_bytes; s += VHD_SECTOR) {
-        if (!memcmp(old + s, bits + s, VHD_SECTOR))
-            continue;
-        int rc = vk_dev_write(vhd->file, bits + s, VHD_SECTOR, base + s, err);
-        if (rc)
-            return rc;
-    }
-    return 0;
-}
-
 static int cmp_u32(const void *a, const void *b)
 {
     uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
@@ -158,7 +144,7 @@ int vhd_batch_commit(vk_vhd *vhd, vk_error *err)
     int rc = vk_dev_flush(vhd->file, err); /* the data and the new blocks' bitmaps first */
     for (size_t i = 0; !rc && i < b->ndirty; i++) {
         struct dirty *d = &b->dirty[i];
-        rc = write_bitmap_sectors(vhd, d->blk, d->old, d->bits, err);
+        rc = vhd_write_bitmap_sectors(vhd, d->blk, d->old, d->bits, err);
         if (!rc)
             rc = bitmap_cache_put(vhd, d->blk, d->bits, err);
     }
@@ -268,7 +254,7 @@ int vhd_batch_set_bits(vk_vhd *vhd, uint32_t blk, const uint8_t *bits, vk_error 
     int rc;
     if (pending(b, blk)) {
         /* Not live until its BAT entry is written: the bits may change now. */
-        if ((rc = bitmap_cache_get(vhd, blk, &cur, err)) || (rc = write_bitmap_sectors(vhd, blk, cur, bits, err)))
+        if ((rc = bitmap_cache_get(vhd, blk, &cur, err)) || (rc = vhd_write_bitmap_sectors(vhd, blk, cur, bits, err)))
             return rc;
         return bitmap_cache_put(vhd, blk, bits, err);
     }

@@ -59,16 +59,9 @@ int vhd_cio_bitmap_read(vk_vhd *vhd, uint32_t blk, uint8_t *bits, vk_error *err)
 
 int vhd_cio_bitmap_write(vk_vhd *vhd, uint32_t blk, const uint8_t *old, const uint8_t *bits, vk_error *err)
 {
-    uint64_t base = (uint64_t)vhd->bat[blk] * VHD_SECTOR;
     bitmap_cache_drop(vhd, blk);
-    for (uint32_t s = 0; s < vhd->bitmap_bytes; s += VHD_SECTOR) {
-        if (!memcmp(old + s, bits + s, VHD_SECTOR))
-            continue;
-        int rc = vk_dev_write(vhd->file, bits + s, VHD_SECTOR, base + s, err);
-        if (rc)
-            return rc;
-    }
-    return bitmap_cache_put(vhd, blk, bits, err);
+    int rc = vhd_write_bitmap_sectors(vhd, blk, old, bits, err);
+    return rc ? rc : bitmap_cache_put(vhd, blk, bits, err);
 }
 
 int vhd_cio_bat_set(vk_vhd *vhd, uint32_t blk, uint32_t value, vk_error *err)

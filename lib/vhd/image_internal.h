@@ -94,6 +94,9 @@ int vhd_extent(vk_vhd *vhd, uint64_t off, uint64_t len, vk_extent *out, vk_error
 /* write.c */
 /* Rewrites the one BAT sector holding entry `blk` (a single 512-byte write; does not touch vhd->bat). */
 int vhd_write_bat_entry(vk_vhd *vhd, uint32_t blk, uint32_t value, vk_error *err);
+/* The bitmap sectors of allocated block `blk` that differ between `old` and `bits`, each its own 512-byte write
+ * (a torn write then spoils one sector's bits at most). The cache is the caller's business. */
+int vhd_write_bitmap_sectors(vk_vhd *vhd, uint32_t blk, const uint8_t *old, const uint8_t *bits, vk_error *err);
 int vhd_write(vk_vhd *vhd, const uint8_t *buf, size_t len, uint64_t off, vk_error *err);
 
 /* create.c (also used by reparent and resize in lib/vhd/chain_edit.c) */

@@ -65,6 +65,20 @@ int vhd_write_bat_entry(vk_vhd *vhd, uint32_t blk, uint32_t value, vk_error *err
     return vk_dev_write(vhd->file, sec, n, sector_off, err);
 }
 
+/* The bitmap sectors of `blk` that differ between `old` and `bits`, each its own 512-byte write. */
+int vhd_write_bitmap_sectors(vk_vhd *vhd, uint32_t blk, const uint8_t *old, const uint8_t *bits, vk_error *err)
+{
+    uint64_t base = (uint64_t)vhd->bat[blk] * VHD_SECTOR;
+    for (uint32_t s = 0; s < vhd->bitmap_bytes; s += VHD_SECTOR) {
+        if (!memcmp(old + s, bits + s, VHD_SECTOR))
+            continue;
+        int rc = vk_dev_write(vhd->file, bits + s, VHD_SECTOR, base + s, err);
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
 /* A new block goes where the footer is. Order: (1) the footer again at the new end of the file, (2) bitmap and
  * data, (3) fsync, (4) the BAT sector, (5) fsync. A crash before (4) leaves the old image with leaked space. In a
  * batch (batch.c), (3) to (5) wait for the commit, shared with the other blocks of the batch. */
