@@ -28,22 +28,32 @@ static int grow_sink(void *ctx, const void *buf, size_t len)
     return 0;
 }
 
-int regvol_read(vk_ntfs *vol, const char *path, uint8_t **out, size_t *len, vk_error *err)
+/* The size of a hive or log file in the volume, refusing folders and sizes no hive reaches. */
+static int hive_file_size(vk_ntfs *vol, const char *path, uint64_t *size, vk_error *err)
 {
-    *out = NULL;
-    *len = 0;
     vk_ntfs_stat st;
     int rc = vk_ntfs_stat_path(vol, path, &st, err);
     if (rc)
         return rc;
-    uint64_t size = st.size;
+    *size = st.size;
     int dir = st.is_dir;
     vk_ntfs_stat_free(&st);
     if (dir)
         return vk_fail(err, VK_E_USAGE, path, VK_NO_OFFSET, "is a folder, not a hive file");
-    if (size > HIVE_MAX)
+    if (*size > HIVE_MAX)
         return vk_fail(err, VK_E_CORRUPT, path, VK_NO_OFFSET, "%llu bytes: larger than any hive or log (2 GiB)",
-                       (unsigned long long)size);
+                       (unsigned long long)*size);
+    return 0;
+}
+
+int regvol_read(vk_ntfs *vol, const char *path, uint8_t **out, size_t *len, vk_error *err)
+{
+    *out = NULL;
+    *len = 0;
+    uint64_t size;
+    int rc = hive_file_size(vol, path, &size, err);
+    if (rc)
+        return rc;
     struct grow g = {malloc(size ? (size_t)size : 1), 0, (size_t)size, 0};
     if (!g.p)
         return vk_fail(err, VK_E_NOMEM, path, VK_NO_OFFSET, "no memory for %llu bytes", (unsigned long long)size);
@@ -104,18 +114,10 @@ static int read_image(struct hive_src *src, size_t size, struct reg_image *im, v
 int vk_reg_volume_open(vk_ntfs *vol, const char *hive_file, unsigned flags, vk_reg_hive **out, vk_error *err)
 {
     *out = NULL;
-    vk_ntfs_stat st;
-    int rc = vk_ntfs_stat_path(vol, hive_file, &st, err);
+    uint64_t size;
+    int rc = hive_file_size(vol, hive_file, &size, err);
     if (rc)
         return rc;
-    uint64_t size = st.size;
-    int dir = st.is_dir;
-    vk_ntfs_stat_free(&st);
-    if (dir)
-        return vk_fail(err, VK_E_USAGE, hive_file, VK_NO_OFFSET, "is a folder, not a hive file");
-    if (size > HIVE_MAX)
-        return vk_fail(err, VK_E_CORRUPT, hive_file, VK_NO_OFFSET, "%llu bytes: larger than any hive (2 GiB)",
-                       (unsigned long long)size);
     struct hive_src *src = malloc(sizeof *src);
     if (!src)
         return vk_fail(err, VK_E_NOMEM, hive_file, VK_NO_OFFSET, NULL);
