@@ -192,6 +192,25 @@ static bool hint_matches(const struct reg_cells_entry *e, const uint8_t lf[4], b
     return true;
 }
 
+/* The first of `keys` whose name equals `name` (case-insensitive, as Windows): 0, VK_E_NOTFOUND, or an error. */
+static int pick_named(vk_reg_hive *h, const vk_reg_key *keys, size_t n, const char *name, vk_reg_key *out,
+                      vk_error *err)
+{
+    for (size_t i = 0; i < n; i++) {
+        char *kn;
+        int rc = node_name(h, keys[i], &kn, err);
+        if (rc < 0)
+            return rc;
+        bool same = reg_name_cmp(kn, name) == 0;
+        free(kn);
+        if (same) {
+            *out = keys[i];
+            return 0;
+        }
+    }
+    return VK_E_NOTFOUND;
+}
+
 /* Lazy handles: only the subkeys whose hint matches are read (a key with thousands of subkeys spread over the hive
  * costs one or two cells instead of all of them). 0 found, VK_E_NOTFOUND when no candidate matched. */
 static int find_child_hinted(vk_reg_hive *h, vk_reg_key node, const char *name, vk_reg_key *out, vk_error *err)
@@ -205,23 +224,15 @@ static int find_child_hinted(vk_reg_hive *h, vk_reg_key node, const char *name, 
     bool lf_ok;
     uint32_t lh;
     name_hints(name, lf, &lf_ok, &lh);
-    rc = VK_E_NOTFOUND;
-    for (size_t i = 0; i < n && rc == VK_E_NOTFOUND; i++) {
-        if (!hint_matches(&e[i], lf, lf_ok, lh))
-            continue;
-        char *kn;
-        int nrc = node_name(h, e[i].off, &kn, err);
-        if (nrc < 0) {
-            rc = nrc;
-            break;
-        }
-        if (reg_name_cmp(kn, name) == 0) {
-            *out = e[i].off;
-            rc = 0;
-        }
-        free(kn);
-    }
+    vk_reg_key *cands = malloc((n ? n : 1) * sizeof *cands);
+    size_t nc = 0;
+    for (size_t i = 0; cands && i < n; i++)
+        if (hint_matches(&e[i], lf, lf_ok, lh))
+            cands[nc++] = e[i].off;
     free(e);
+    rc = cands ? pick_named(h, cands, nc, name, out, err)
+               : vk_fail(err, VK_E_NOMEM, NULL, VK_NO_OFFSET, "no memory for a subkey list");
+    free(cands);
     return rc;
 }
 
@@ -238,20 +249,7 @@ static int find_child(vk_reg_hive *h, vk_reg_key node, const char *name, vk_reg_
     int rc = node_children(h, node, &kids, &n, err);
     if (rc < 0)
         return rc;
-    rc = VK_E_NOTFOUND;
-    for (size_t i = 0; i < n && rc == VK_E_NOTFOUND; i++) {
-        char *kn;
-        int nrc = node_name(h, kids[i], &kn, err);
-        if (nrc < 0) {
-            rc = nrc;
-            break;
-        }
-        if (reg_name_cmp(kn, name) == 0) {
-            *out = kids[i];
-            rc = 0;
-        }
-        free(kn);
-    }
+    rc = pick_named(h, kids, n, name, out, err);
     free(kids);
     return rc;
 }
