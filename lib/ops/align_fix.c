@@ -150,9 +150,19 @@ static int fix_in_place(const char *path, vk_dev *disk, vk_vhd *vhd, struct alig
         if ((rc = vk_dev_set_size(disk, p->new_size, err)))
             return rc;
     }
+    struct vk_vhd_info info = {0};
+    if (vhd && (rc = vk_vhd_get_info(vhd, &info)))
+        return vk_fail(err, rc, path, VK_NO_OFFSET, "cannot read the image information");
+    int dynamic = vhd && info.type == VK_VHD_DYNAMIC;
+    if (!j->found)
+        p->method = dynamic ? ALIGN_METHOD_BLOCKS : ALIGN_METHOD_ROUNDS;
+    else if ((p->method == ALIGN_METHOD_BLOCKS) != dynamic)
+        return vk_fail(err, VK_E_CORRUPT, j->path, VK_NO_OFFSET, "the journal was written for another kind of image");
     if (!j->found && (rc = align_journal_create(path, p, j, err)))
         return rc;
-    if (j->pr.phase == ALIGN_PHASE_COPY) {
+    if (p->method == ALIGN_METHOD_BLOCKS && (j->pr.phase == ALIGN_PHASE_COPY || j->pr.phase == ALIGN_PHASE_PACK)) {
+        rc = align_blocks_in_place(disk, vhd, p, j, res, err);
+    } else if (j->pr.phase == ALIGN_PHASE_COPY) {
         rc = align_move_in_place(disk, p, j, res, err);
         if (!rc)
             rc = align_journal_update(j, ALIGN_PHASE_PATCH, 0, 0, err);

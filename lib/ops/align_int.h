@@ -47,8 +47,13 @@ struct align_plan {
     uint64_t ebr_lba[VK_ALIGN_MAX_PARTS];  /* logicals: their EBR in the new chain */
     unsigned order[VK_ALIGN_MAX_PARTS];    /* moved partitions, highest start first (the safe copy order) */
     unsigned nmoves;
-    uint64_t round;                /* in place: bytes moved per journaled round (align_move.c) */
+    uint64_t round;                /* in place: bytes moved per journaled round or block batch */
+    uint32_t method;               /* in place: ALIGN_METHOD_* (a resumed run goes on the same way) */
+    uint32_t pad;
 };
+/* In place, raw and fixed images move bytes over themselves in journaled rounds (align_move.c); dynamic VHDs build
+ * each new block in free space and switch BAT entries (align_blocks.c). */
+enum { ALIGN_METHOD_ROUNDS = 0, ALIGN_METHOD_BLOCKS = 1 };
 #define ALIGN_PLAN_MAGIC 0x414c4e50u
 
 /* align_move.c: the in-place move's round size (VHDKIT_TEST_ALIGN_ROUND can make it small for crash tests) and
@@ -57,6 +62,15 @@ uint64_t align_round_size(void);
 uint64_t align_round_area(uint64_t round);
 /* 1 when [off, off+len) of dev reads as zero without being read (unallocated, hole, unwritten), 0 when not. */
 int align_reads_zero(vk_dev *dev, uint64_t off, uint64_t len, vk_error *err);
+
+/* What the aligned disk holds at byte v (before the patch step): a moved partition's bytes in its new place (*src =
+ * where they come from, v - its shift), zeros where a moved partition was and no other one now is (as -o leaves
+ * them: no stale copy of a volume's first bytes stays behind), else the same bytes as before. *end: where this
+ * kind of segment ends (past v; UINT64_MAX after the last boundary). */
+enum { ALIGN_SEG_SAME, ALIGN_SEG_MOVED, ALIGN_SEG_VACATED };
+int align_seg_at(const struct align_plan *p, uint64_t v, uint64_t *src, uint64_t *end);
+/* The bytes the move changes: [*lo, *hi) (empty when nothing moves). */
+void align_moved_span(const struct align_plan *p, uint64_t *lo, uint64_t *hi);
 
 /* align_plan.c: the new layout (partitions only move up). */
 /* `vhd`: the disk is a VHD, whose CHS geometry must hold the partitions too when it grows. */

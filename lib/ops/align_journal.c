@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* align journal: IMAGE.align-journal holds two alternating 512-byte progress slots (sequence number and CRC each,
  * so a torn progress write leaves the previous one), the plan (written once, with a CRC), then from the next 4 KiB
- * boundary two areas for round records (align_move.c; a slot names the area matching its parity, so a new record
- * never overwrites the one the newest durable slot names), which the registry step's redo log reuses at the end.
+ * boundary two areas for round records (align_move.c) or block batch records (align_blocks.c); a slot names the
+ * area matching its parity, so a new record never overwrites the one the newest durable slot names. The registry
+ * step's redo log reuses the areas at the end.
  * It is written through a vk_dev file, so VHDKIT_TEST_FAULT stops count its writes too. */
 #include "ops/align_journal.h"
 
@@ -162,12 +163,12 @@ static uint64_t area_off(const struct align_journal *j, uint64_t seq)
     return REDO_OFF + (seq % 2) * j->area;
 }
 
-int align_journal_put_round(struct align_journal *j, uint32_t step, uint64_t done, const uint8_t *head, size_t hlen,
-                            const uint8_t *data, size_t dlen, vk_error *err)
+int align_journal_put_record(struct align_journal *j, uint32_t phase, uint32_t step, uint64_t done,
+                             const uint8_t *head, size_t hlen, const uint8_t *data, size_t dlen, vk_error *err)
 {
     if (hlen > j->area || dlen > j->area - hlen)
-        return vk_fail(err, VK_E_RANGE, j->path, VK_NO_OFFSET, "round record larger than its journal area");
-    struct align_progress pr = {.seq = j->pr.seq + 1, .phase = ALIGN_PHASE_COPY, .step = step, .done = done,
+        return vk_fail(err, VK_E_RANGE, j->path, VK_NO_OFFSET, "record larger than its journal area");
+    struct align_progress pr = {.seq = j->pr.seq + 1, .phase = phase, .step = step, .done = done,
                                 .rlen = (uint32_t)hlen, .rcrc = part_crc32(head, hlen)};
     uint64_t at = area_off(j, pr.seq);
     uint8_t s[SLOT_SIZE];

@@ -7,7 +7,8 @@
  * but one journal sync and one disk sync per round, where moving S bytes at a time without a copy needs two syncs
  * per S bytes (about 14 ms per MiB on a disk whose sync takes 5 ms). When S >= round, rounds never overlap their
  * source and go straight to their place, the progress record following the disk's sync. Zero units are not stored,
- * and not written where the destination already reads as zero. */
+ * and not written where the destination already reads as zero. Last, the bytes a partition left below its new start
+ * are zeroed (zero_vacated). Dynamic VHDs take another way (align_blocks.c). */
 #include "ops/align_journal.h"
 
 #include <stdlib.h>
@@ -302,7 +303,8 @@ static int move_one(struct mover *m, uint32_t step, uint64_t from, uint64_t to, 
             done += n; /* nothing to write; the next record says so */
             continue;
         }
-        if (!direct && (rc = align_journal_put_round(m->j, step, done, m->head, hlen, m->buf, dlen, err)))
+        if (!direct &&
+            (rc = align_journal_put_record(m->j, ALIGN_PHASE_COPY, step, done, m->head, hlen, m->buf, dlen, err)))
             break;
         uint64_t wrote = 0;
         if ((rc = apply(m, m->head, m->buf, &wrote, err)) || (rc = vk_dev_flush(m->disk, err)))
@@ -312,6 +314,26 @@ static int move_one(struct mover *m, uint32_t step, uint64_t from, uint64_t to, 
             rc = align_journal_update(m->j, ALIGN_PHASE_COPY, step, done, err);
     }
     return rc;
+}
+
+/* After every move: zeros where a moved partition was and none is now (the gap below each new start), as -o and the
+ * dynamic path leave it. Written again by a resumed run (idempotent); zero where it reads as zero already. */
+static int zero_vacated(struct mover *m, const struct align_plan *p, vk_error *err)
+{
+    uint64_t lo, hi, src, end;
+    align_moved_span(p, &lo, &hi);
+    int rc = 0;
+    for (uint64_t v = lo; v < hi && !rc; v = end) {
+        if (align_seg_at(p, v, &src, &end) != ALIGN_SEG_VACATED)
+            continue;
+        if ((rc = align_reads_zero(m->disk, v, end - v, err)) != 0) {
+            rc = rc > 0 ? 0 : rc;
+            continue;
+        }
+        for (uint64_t z = v; z < end && !rc; z += ZERO_BUF)
+            rc = vk_dev_write(m->disk, m->zero, end - z < ZERO_BUF ? (size_t)(end - z) : ZERO_BUF, z, err);
+    }
+    return rc ? rc : vk_dev_flush(m->disk, err);
 }
 
 int align_move_in_place(vk_dev *disk, const struct align_plan *p, struct align_journal *j,
@@ -340,6 +362,8 @@ int align_move_in_place(vk_dev *disk, const struct align_plan *p, struct align_j
         res->bytes_moved += len - done;
         rc = move_one(&m, k, p->parts[i].start_off, p->new_lba[i] * VK_SECTOR_SIZE, len, done, err);
     }
+    if (!rc)
+        rc = zero_vacated(&m, p, err);
     free(m.buf);
     free(m.head);
     free(m.zero);

@@ -107,3 +107,42 @@ int align_plan_make(const vk_part_table *t, uint64_t disk_size, uint64_t target,
     }
     return 0;
 }
+
+int align_seg_at(const struct align_plan *p, uint64_t v, uint64_t *src, uint64_t *end)
+{
+    int kind = ALIGN_SEG_SAME;
+    *end = UINT64_MAX;
+    *src = v;
+    for (unsigned k = 0; k < p->nmoves; k++) {
+        unsigned i = p->order[k];
+        uint64_t os = p->parts[i].start_off, oe = os + p->parts[i].len;
+        uint64_t ns = p->new_lba[i] * VK_SECTOR_SIZE, ne = ns + p->parts[i].len;
+        const uint64_t edge[4] = {os, oe, ns, ne};
+        for (unsigned e = 0; e < 4; e++)
+            if (edge[e] > v && edge[e] < *end)
+                *end = edge[e];
+        if (v >= ns && v < ne) {
+            kind = ALIGN_SEG_MOVED; /* destinations never overlap: the one that holds v */
+            *src = v - (ns - os);
+        } else if (v >= os && v < oe && kind == ALIGN_SEG_SAME) {
+            kind = ALIGN_SEG_VACATED;
+        }
+    }
+    return kind;
+}
+
+void align_moved_span(const struct align_plan *p, uint64_t *lo, uint64_t *hi)
+{
+    *lo = UINT64_MAX;
+    *hi = 0;
+    for (unsigned k = 0; k < p->nmoves; k++) {
+        unsigned i = p->order[k];
+        uint64_t os = p->parts[i].start_off, ne = p->new_lba[i] * VK_SECTOR_SIZE + p->parts[i].len;
+        if (os < *lo)
+            *lo = os;
+        if (ne > *hi)
+            *hi = ne;
+    }
+    if (*lo > *hi)
+        *lo = *hi = 0;
+}
