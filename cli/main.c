@@ -10,6 +10,10 @@
 
 #define VHDKIT_VERSION "0.1.0"
 
+/* diff's entry points (cmd_diff.c), declared here rather than in cli.h. */
+int cmd_diff(struct ctx *c);
+extern const struct opt opts_diff[];
+
 /* Sorted by name (a unit test of the man pages walks it; `vhdkit --help` prints it in this order). */
 static const struct cmd commands[] = {
     {"align", cmd_align, "report partitions not on a boundary, or move them there (--fix)", "IMAGE", opts_align, CMD_JSON, 1, 1},
@@ -18,6 +22,7 @@ static const struct cmd commands[] = {
     {"compact", cmd_compact, "give back the blocks and sectors no file uses", "IMAGE", opts_compact, CMD_JSON, 1, 1},
     {"convert", cmd_convert, "copy an image into another type (fixed, dynamic, raw)", "SRC DST", opts_convert, CMD_JSON, 2, 2},
     {"create", cmd_create, "create a new fixed or dynamic VHD", "IMAGE SIZE", opts_create, CMD_JSON, 2, 2},
+    {"diff", cmd_diff, "the files that differ between the NTFS volumes of two images (a child and its parent, ...)", "A B", opts_diff, CMD_JSON, 2, 2},
     {"dump", cmd_dump, "show every on-disk field with its offset, raw bytes and meaning", "IMAGE", opts_dump, CMD_JSON, 1, 1},
     {"get", cmd_get, "copy a file or folder of the NTFS volume to the host", "IMAGE PATH [DEST]", opts_get, CMD_JSON, 2, 3},
     {"info", cmd_info, "describe an image: type, sizes, creator, chain", "IMAGE", opts_info, CMD_JSON, 1, 1},
@@ -70,7 +75,7 @@ static void main_help(FILE *f)
     for (size_t i = 0; i < NCOMMANDS; i++)
         fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
     fprintf(f, "\nSizes and offsets: bytes, 0x hex, or a number with K, M, G, T (binary: 1K = 1024).\n"
-               "Exit status: 0 success; 1 problems found (check); 2 usage; 3 bad or corrupt input;\n"
+               "Exit status: 0 success; 1 problems or differences found (check, diff); 2 usage; 3 bad or corrupt input;\n"
                "4 refused for safety (lock held, saved state); 5 input/output error.\n"
                "See vhdkit(1) and vhdkit-<command>(1).\n");
 }
