@@ -63,6 +63,13 @@ static long from_fd(void *ctx, void *buf, size_t cap)
     }
 }
 
+/* "file:stream" names an alternate data stream: NTFS keeps times per file, not per stream. */
+static bool names_stream(const char *path)
+{
+    const char *last = strrchr(path, '/');
+    return strchr(last ? last : path, ':') != NULL;
+}
+
 static int put_file(struct put *p, const char *host, const char *path, const struct stat *hs)
 {
     int fd = open(host, O_RDONLY | O_CLOEXEC);
@@ -71,7 +78,7 @@ static int put_file(struct put *p, const char *host, const char *path, const str
     struct src s = {fd, 0};
     int rc = vk_ntfs_write_from(p->v->ntfs, path, from_fd, &s, p->err);
     close(fd);
-    if (!rc)
+    if (!rc && !names_stream(path)) /* a stream leaves the file's times to the writes, as Windows does */
         rc = keep_times(p, path, hs);
     p->files++;
     p->bytes += s.n;

@@ -38,3 +38,18 @@ for r in a["runs"]:
 print("same" if got[:len(big)] == big else "differ")
 PY
 is "$(cat "$T/r")" same "stat's runs (LBA, sectors) of the named stream hold its bytes"
+
+# put into a named stream: exit 0, the file's body and times stay, ntfs-3g's ntfscat reads the new stream
+pattern "$T/note" 70000 4
+vk stat "$T/d.vhd" /doc.txt --json >"$T/before.json"
+is "$(status vk put "$T/d.vhd" "$T/note" /doc.txt:Note)" 0 "put HOST FILE:stream exits 0"
+vk cat "$T/d.vhd" /doc.txt:Note | cmp -s - "$T/note" && ok "put FILE:stream: cat reads it back" || not_ok "put FILE:stream: cat"
+vk cat "$T/d.vhd" /doc.txt | cmp -s - "$T/body" && ok "put FILE:stream: the unnamed stream is unchanged" \
+    || not_ok "put FILE:stream changed the file's body"
+vk stat "$T/d.vhd" /doc.txt --json >"$T/after.json"
+is "$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["created"])' "$T/after.json")" \
+    "$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["created"])' "$T/before.json")" \
+    "put FILE:stream: the file's creation time is not taken from the host file"
+vk read "$T/d.vhd" | dd of="$T/p2.img" bs=512 skip=2048 count=94208 status=none
+ntfscat -f -q -a 0x80 -n Note "$T/p2.img" /doc.txt 2>/dev/null | cmp -s - "$T/note" && ok "ntfscat reads the stream put wrote" \
+    || not_ok "ntfscat does not read the stream put wrote"
