@@ -49,10 +49,11 @@ VK_API const char *vk_diff_type_name(enum vk_diff_type t);   /* "file", "dir", "
 
 /* How the bytes of a data stream were judged. */
 enum vk_diff_content {
-    VK_DIFF_C_NONE = 0,       /* not compared: sizes differ, a folder, added or removed, or VK_DIFF_NO_CONTENT */
+    VK_DIFF_C_NONE = 0,       /* not compared: sizes differ, a folder, added or removed, VK_DIFF_NO_CONTENT, or an
+                                 EFS-encrypted file (libntfs-3g does not decrypt) the shortcut could not judge */
     VK_DIFF_C_SHARED,         /* equal without reading: same runs, every cluster in sectors no image above the common
-                                 ancestor stores (or the data is empty) */
-    VK_DIFF_C_SAME,           /* read on both sides: equal */
+                                 ancestor stores */
+    VK_DIFF_C_SAME,           /* read on both sides (resident data: from the MFT records): equal; also empty data */
     VK_DIFF_C_DIFFERENT,      /* read on both sides: different */
 };
 VK_API const char *vk_diff_content_name(enum vk_diff_content c); /* "", "shared", "same", "different" */

@@ -96,15 +96,13 @@ int diff_content(struct diff_ctx *d, const char *path, const char *stream, const
     int sh = shared(d, stream, sa, sb);
     if (sh < 0)
         return sh;
+    /* libntfs-3g does not decrypt EFS files: unless shared, their bytes stay not compared (VK_DIFF_C_NONE). */
+    if (!sh && ((sa->file_attrs | sb->file_attrs) & FILE_ATTR_ENCRYPTED))
+        return 0;
     d->res->streams_compared++;
     if (sh) {
         d->res->streams_shared++;
         *out = VK_DIFF_C_SHARED;
-        return 0;
-    }
-    /* libntfs-3g does not decrypt EFS files: their bytes cannot be compared (reported as not compared). */
-    if ((sa->file_attrs | sb->file_attrs) & FILE_ATTR_ENCRYPTED) {
-        d->res->streams_compared--;
         return 0;
     }
     size_t n = strlen(path) + strlen(stream) + 2;
