@@ -5,12 +5,18 @@
 # uninterrupted run: the table area byte for byte, every file's bytes (`vhdkit get` of the whole volume) and
 # SYSTEM\MountedDevices through hivexget (a registry step computed again after a stop carries other times, so the
 # volume is not compared as bytes); every file intact (streams too) and align exits 0 at the end.
-# Both copy patterns are covered with small rounds (VHDKIT_TEST_ALIGN_ROUND): raw with 8 MiB rounds, larger than the
-# ~1 MiB shift, so each round is saved in the journal before it is written (stops and torn writes inside the journal
-# record, the slot, and the round's writes); dynamic with 960 KiB rounds, below the shift, written straight to their
-# place. Points: the first 3, an even sample and the last few; for raw torn writes also every one of the writes of
-# the registry step (its redo log, the slot naming it, the writes applied) and the 3 before it (boot sectors,
-# tables): the registry step goes through the journal, so a write torn inside libntfs-3g's updates is applied again.
+# Raw moves in 8 MiB rounds (VHDKIT_TEST_ALIGN_ROUND), larger than the ~1 MiB shift, so each round is saved in the
+# journal before it is written (stops and torn writes inside the journal record, the slot, and the round's writes);
+# the dynamic disk (2 MiB blocks) in batches of two blocks, each built in a free slot before its BAT entries switch.
+# Points: the first 3, an even sample and the last few; for raw torn writes also every one of the writes of the
+# registry step (its redo log, the slot naming it, the writes applied) and the 3 before it (boot sectors, tables):
+# the registry step goes through the journal, so a write torn inside libntfs-3g's updates is applied again.
+# Then every write of the dynamic path: a 64 MiB disk of 512 KiB blocks whose registry needs no change (so a resumed
+# run must give the very same bytes), batches of two blocks (1 MiB), stopped and torn at each write (the block
+# slots, the file growing, each batch record and its BAT sector, the packing of the file's tail into the freed
+# slots, its cut, the patches): after each stop vhdkit check and qemu-img open it, then the resumed run reads (vhdkit
+# and qemu-img) byte for byte as the uninterrupted one, check is clean (no unreferenced space) and the file is as
+# small as -o's.
 . "$(dirname "$0")/lib.sh"
 : "${VKGEN:?VKGEN must name the vk-gen binary}"
 command -v mkntfs >/dev/null && command -v hivexget >/dev/null || skip_all "mkntfs and hivexget are test dependencies"
@@ -39,7 +45,7 @@ state() {
 }
 
 for kind in raw vhd; do
-    case $kind in raw) round=8388608 ;; vhd) round=983040 ;; esac
+    case $kind in raw) round=8388608 ;; vhd) round=4194304 ;; esac
     export VHDKIT_TEST_ALIGN_ROUND=$round
     src=$T/xp.$kind ref=$T/ref.$kind img=$T/y.$kind
     cp "$src" "$ref"
@@ -80,3 +86,48 @@ for kind in raw vhd; do
         not_ok "$kind: every file intact after a resumed run"
     is "$(status vk align "$img")" 0 "$kind: aligned after the resumed run"
 done
+
+# Every write of the dynamic path, on a disk whose align run is deterministic (no MountedDevices, no BCD: the
+# registry step writes nothing), so the resumed image must read as the reference byte for byte.
+command -v qemu-img >/dev/null || { not_ok "qemu-img is a test dependency"; exit; }
+export VHDKIT_TEST_ALIGN_ROUND=1048576
+"$VKGEN" --out "$T/d.vhd" --layout mbr63 --size 64M --block-size 512K --files 40 --pagefile 1M --seed 3 --quiet ||
+    not_ok "vk-gen 512 KiB-block disk"
+vk reg del -r "$T/d.vhd" 'HKLM\SYSTEM\MountedDevices' >/dev/null
+cp "$T/d.vhd" "$T/dref.vhd"
+vk align --fix "$T/dref.vhd" >/dev/null
+vk read "$T/dref.vhd" >"$T/dref.raw"
+vk align --fix -o "$T/do.vhd" "$T/d.vhd" >/dev/null
+vk read "$T/do.vhd" | cmp -s - "$T/dref.raw" && ok "dyn: in place reads as -o byte for byte" || not_ok "dyn: in place = -o"
+is "$(stat -c %s "$T/dref.vhd")" "$(stat -c %s "$T/do.vhd")" "dyn: in place the file is as large as -o's"
+vk check "$T/dref.vhd" >"$T/chk" 2>&1
+grep -q "referenced by no BAT" "$T/chk" && not_ok "dyn: check notes unreferenced space" || ok "dyn: check: no unreferenced space"
+n=$(cp "$T/d.vhd" "$T/y.vhd" && VHDKIT_TEST_FAULT=count "$VHDKIT" align --fix "$T/y.vhd" 2>&1 >/dev/null |
+    sed -n 's/^vhdkit-test-writes: //p')
+[ "${n:-0}" -gt 40 ] && ok "dyn: $n writes to try" || not_ok "dyn: write count ($n)"
+bad="" tried=0 leaked=0
+for mode in stop torn; do
+    for k in $(seq 0 $((n - 1))); do
+        cp "$T/d.vhd" "$T/y.vhd"
+        rm -f "$T/y.vhd.align-journal" "$T/y.vhd.align-journal.tmp"
+        VHDKIT_TEST_FAULT=$mode:$k "$VHDKIT" align --fix "$T/y.vhd" >/dev/null 2>&1 && bad="$bad $mode:$k(no stop)"
+        # the stopped image opens: check reads every structure (exit 0 or 1, not 3), qemu-img reads all of it
+        "$VHDKIT" check "$T/y.vhd" >"$T/chk" 2>&1
+        [ $? -le 1 ] || bad="$bad $mode:$k(check: $(grep -v note "$T/chk" | head -c 200))"
+        grep -q "referenced by no BAT" "$T/chk" && leaked=$((leaked + 1))
+        qemu-img convert -f vpc -O raw "$T/y.vhd" "$T/q.raw" 2>/dev/null || bad="$bad $mode:$k(qemu-img cannot read it)"
+        "$VHDKIT" align --fix "$T/y.vhd" >/dev/null 2>"$T/err" || bad="$bad $mode:$k(resume failed: $(head -c 200 "$T/err"))"
+        "$VHDKIT" read "$T/y.vhd" | cmp -s - "$T/dref.raw" || bad="$bad $mode:$k(differs)"
+        "$VHDKIT" check "$T/y.vhd" >"$T/chk" 2>&1 || bad="$bad $mode:$k(check after resume)"
+        grep -q "referenced by no BAT" "$T/chk" && bad="$bad $mode:$k(unreferenced space after resume)"
+        [ "$(stat -c %s "$T/y.vhd")" -le "$(stat -c %s "$T/dref.vhd")" ] || bad="$bad $mode:$k(file larger)"
+        test -e "$T/y.vhd.align-journal" && bad="$bad $mode:$k(journal left)"
+        tried=$((tried + 1))
+    done
+done
+is "$bad" "" "dyn: stopped at each of the $n writes (stop and torn: $tried runs) then resumed: same disk, check clean"
+[ "$leaked" -gt 0 ] && ok "dyn: $leaked stops left unreferenced slots (written, not yet in the BAT), the resumed run used them" ||
+    not_ok "dyn: no stop left unreferenced space (are slots written before their BAT entries?)"
+qemu-img convert -f vpc -O raw "$T/y.vhd" "$T/q.raw" && cmp -s "$T/q.raw" "$T/dref.raw" &&
+    ok "dyn: qemu-img reads the last resumed image as the reference" || not_ok "dyn: qemu-img reads the resumed image"
+is "$(status vk align "$T/y.vhd")" 0 "dyn: aligned after the resumed runs"

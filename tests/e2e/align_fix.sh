@@ -6,7 +6,8 @@
 # boot sector), mmls agrees, align exits 0, qemu-img and libvhdi read the image. The XP disk also carries a
 # Vista-style Boot/BCD (vk-gen --bcd) and an extra MountedDevices value that names no partition: hivexget on the
 # SYSTEM and BCD hives taken out with `vhdkit cat` shows the new offset where the old one was and the extra value
-# untouched (the two hive files change, so the hash and fls comparisons leave them out).
+# untouched (the two hive files change, so the hash and fls comparisons leave them out). Where the registry step writes
+# nothing, in place (dynamic, fixed, raw, also the three-volume disk as a dynamic VHD) and -o give the same bytes.
 . "$(dirname "$0")/lib.sh"
 : "${VKGEN:?VKGEN must name the vk-gen binary}"
 : "${VHDI_CAT:?VHDI_CAT must name tests/peers/vhdi_cat}"
@@ -96,6 +97,8 @@ cmp -s "$T/xp.vhd" "$T/dyn.vhd" && ok "dry run writes nothing" || not_ok "dry ru
 is "$(status vk align --fix "$T/dyn.vhd")" 0 "dynamic in place: --fix exits 0"
 test ! -e "$T/dyn.vhd.align-journal" && ok "journal removed at the end" || not_ok "journal removed at the end"
 check_moved "$T/dyn.vhd" "dynamic in place"
+vk check "$T/dyn.vhd" >"$T/chk" 2>&1 && ! grep -q "referenced by no BAT" "$T/chk" &&
+    ok "dynamic in place: check clean, no unreferenced space" || { not_ok "dynamic in place: check"; sed 's/^/#   /' "$T/chk"; }
 is "$(status vk align --fix "$T/dyn.vhd")" 0 "second --fix: nothing to move"
 grep -q "nothing to move" "$T/out" && ok "second --fix says nothing to move" || not_ok "second --fix says nothing to move"
 
@@ -152,6 +155,7 @@ done
 for n in 1 5 6; do files "$T/multi.raw" $n; done >"$T/mfiles.before"
 grep -c blob "$T/mfiles.before" | grep -q 3 && ok "multi: files put in the three volumes ($mm)" || not_ok "multi: files put ($mm)"
 is "$(status vk align "$T/multi.raw")" 1 "multi: misaligned (exit 1)"
+vk convert "$T/multi.raw" "$T/multi.vhd" --type dynamic --block-size 512K >/dev/null
 is "$(status vk align --fix "$T/multi.raw")" 0 "multi: --fix exits 0"
 is "$(status vk align "$T/multi.raw")" 0 "multi: then all aligned"
 for n in 1 5 6; do files "$T/multi.raw" $n; done >"$T/mfiles.after"
@@ -169,6 +173,44 @@ for n in 1 5 6; do
     fls -r -o "$s" "$T/multi.raw" >/dev/null 2>&1 || fsck_ok=0
 done
 is "$fsck_ok" 1 "multi: fls reads all three volumes at their new places"
+# The same disk as a dynamic VHD (512 KiB blocks, so the three moves touch many blocks): in place it reads as the
+# raw result byte for byte (no registry to patch there: the writes are the same), and -o of it too.
+is "$(status vk align --fix "$T/multi.vhd")" 0 "multi dynamic: --fix in place exits 0"
+vk read "$T/multi.vhd" | cmp -s - "$T/multi.raw" && ok "multi dynamic: in place reads as the raw result byte for byte" ||
+    not_ok "multi dynamic: in place = raw in place"
+qemu-img convert -f vpc -O raw "$T/multi.vhd" "$T/q.raw" && cmp -s "$T/q.raw" "$T/multi.raw" &&
+    ok "multi dynamic: qemu-img reads the same bytes" || not_ok "multi dynamic: qemu-img reads the same bytes"
+vk check "$T/multi.vhd" >"$T/chk" 2>&1 && ! grep -q "referenced by no BAT" "$T/chk" &&
+    ok "multi dynamic: check clean, no unreferenced space" || { not_ok "multi dynamic: check"; sed 's/^/#   /' "$T/chk"; }
+rm -f "$T/q.raw"
+
+# In place on a dynamic VHD (blocks rebuilt in free slots), on a fixed VHD and on a raw image (rounds through the
+# journal), and -o: the same disk byte for byte when the registry step has nothing to write (MountedDevices removed,
+# no BCD), as vhdkit, qemu-img and libvhdi read them; the gap below the new start reads as zeros; the dynamic file
+# is as large as -o's and check finds nothing unreferenced.
+"$VKGEN" --out "$T/s.vhd" --layout mbr63 --size 96M --files 30 --seed 5 --quiet || not_ok "vk-gen s.vhd"
+vk reg del -r "$T/s.vhd" 'HKLM\SYSTEM\MountedDevices' >/dev/null
+vk convert "$T/s.vhd" "$T/s.raw" --type raw >/dev/null
+vk convert "$T/s.vhd" "$T/s.fixed" --type fixed >/dev/null
+for k in vhd raw fixed; do
+    cp "$T/s.$k" "$T/si.$k"
+    is "$(status vk align --fix "$T/si.$k")" 0 "same bytes: $k in place exits 0"
+done
+is "$(status vk align --fix -o "$T/so.vhd" "$T/s.vhd")" 0 "same bytes: -o exits 0"
+vk read "$T/si.vhd" | cmp -s - "$T/si.raw" && ok "same bytes: dynamic in place = raw in place" || not_ok "same bytes: dynamic = raw"
+vk read "$T/si.fixed" | cmp -s - "$T/si.raw" && ok "same bytes: fixed in place = raw in place" || not_ok "same bytes: fixed = raw"
+vk read "$T/so.vhd" | cmp -s - "$T/si.raw" && ok "same bytes: -o = raw in place" || not_ok "same bytes: -o = raw"
+qemu-img convert -f vpc -O raw "$T/si.vhd" "$T/q.raw" && cmp -s "$T/q.raw" "$T/si.raw" &&
+    ok "same bytes: qemu-img reads the dynamic in-place result as raw" || not_ok "same bytes: qemu-img"
+"$VHDI_CAT" "$T/si.vhd" | cmp -s - "$T/si.raw" && ok "same bytes: libvhdi reads the dynamic in-place result as raw" ||
+    not_ok "same bytes: libvhdi"
+cmp -s "$T/si.raw" "$T/s.raw" && not_ok "same bytes: the disk changed" || ok "same bytes: the disk changed"
+is "$(dd if="$T/si.raw" bs=512 skip=63 count=1985 2>/dev/null | tr -d '\000' | wc -c)" 0 \
+    "same bytes: sectors 63-2047 (left by the move) read as zeros"
+is "$(stat -c %s "$T/si.vhd")" "$(stat -c %s "$T/so.vhd")" "same bytes: the dynamic file is as large as -o's"
+vk check "$T/si.vhd" >"$T/chk" 2>&1 && ! grep -q "referenced by no BAT" "$T/chk" &&
+    ok "same bytes: check clean, no unreferenced space" || { not_ok "same bytes: check"; sed 's/^/#   /' "$T/chk"; }
+rm -f "$T/q.raw" "$T"/s.* "$T"/si.* "$T/so.vhd"
 
 "$VKGEN" --out "$T/gpt.vhd" --layout gpt --size 160M --files 3 --quiet
 cp "$T/gpt.vhd" "$T/gpt0.vhd"
