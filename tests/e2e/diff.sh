@@ -196,6 +196,23 @@ if python3 "$PEER" "$T/base.raw" "$off" "$T/child.raw" "$off" "$T/f.json" >"$T/p
 # a raw image against its VHD source
 is "$(status vk diff "$T/base.raw" "$T/base.vhd"),$(tail -n 1 "$T/out" | cut -d' ' -f1-6)" "0,0 added, 0 removed, 0 changed" "raw base / VHD base: no differences"
 
+# ---- a vk-gen chain of three images (files changed whole or in part, added, removed by each child): every pair
+# agrees with vk-gen's own manifests ----
+"$VKGEN" --out "$T/c.vhd" --format chain --chain-depth 3 --size 256M --files 80 --pagefile 4M --seed 5 --quiet \
+    --manifest "$T/cm"
+is "$?" 0 "vk-gen made a chain of three"
+for pair in "c-0 c m.0 m" "c-1 c m.1 m" "c-0 c-1 m.0 m.1" "c c-0 m m.0"; do
+    set -- $pair
+    vk diff "$T/$1.vhd" "$T/$2.vhd" --json >"$T/cd.json"
+    if python3 "$VHDKIT_SRCDIR/tests/e2e/diff_manifest.py" "$T/cm${3#m}" "$T/cm${4#m}" "$T/cd.json" >"$T/cr"; then
+        ok "chain $1 / $2: vk-gen's manifests agree ($(tail -n 1 "$T/cr" | sed 's/^# //'); $(jq -r '"\(.streams_shared) streams from shared clusters"' "$T/cd.json"))"
+    else
+        not_ok "chain $1 / $2: vk-gen's manifests"
+        sed 's/^/#   /' "$T/cr" | head -20
+    fi
+done
+is "$(jq -c '[.above_ancestor_a, .above_ancestor_b]' "$T/cd.json")" "[2,0]" "chain top / base: two images above the base on A's side"
+
 # ---- bad input ----
 is "$(status vk diff "$T/base.vhd" "$T/missing.vhd")" 3 "a missing image: exit 3"
 grep -q "missing.vhd" "$T/err" && ok "the message names the missing image" || not_ok "message: $(cat "$T/err")"
