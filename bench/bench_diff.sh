@@ -68,6 +68,10 @@ if [ -z "$BENCH_NO_GUESTFS" ] && command -v virt-diff >/dev/null 2>&1; then
   # virt-diff opens images through qemu, which ignores a VHD's parent: it gets the raw copies.
   measure virt-diff sh -c 'virt-diff --format=raw -a "$0" -A "$1" >"$2"; [ $? -le 1 ]' "$W/base.raw" "$W/child.raw" "$W/vd.txt"
   vd=$REPLY_SECS; vdk=$REPLY_KB
-  echo "(virt-diff: $(grep -c '^[-+=]' "$W/vd.txt" || true) lines of '+', '-', '=' output)"
+  # entry lines are "+|-|= TYPE MODE SIZE PATH"; content diffs of changed files come between them
+  awk '$1 ~ /^[-+=]$/ && $2 ~ /^[-dl]$/ && $3 ~ /^[0-7]+$/ { sub(/^[-+=] [-dl] [0-7]+ +[0-9]+ /, ""); print }' \
+    "$W/vd.txt" | sort >"$W/vd.paths"
+  echo "(virt-diff: $(cmp -s "$W/vk.paths" "$W/vd.paths" && echo "same $(wc -l <"$W/vd.paths") paths" ||
+    echo "$(wc -l <"$W/vd.paths") paths, DIFFERENT from vhdkit's $(wc -l <"$W/vk.paths")"))"
   row "diff: 2 GiB child, 50 files changed" "$o" "$ok" "virt-diff (TCG)" "$vd" "$vdk"
 fi
