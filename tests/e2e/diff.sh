@@ -33,11 +33,12 @@ def holds(d, p): return p.startswith(d + '/')
 cands = [d for d in dirs if any(holds(d, f) for f in files) and not any(holds(d, x) for x in dirs)]
 gone = cands[-1]
 keep = [f for f in files if not holds(gone, f)]
-print('\n'.join([keep[0], keep[1], keep[2], keep[3], keep[4], gone, stream]))
+print('\n'.join([keep[0], keep[1], keep[2], keep[3], keep[4], gone, stream, keep[5]]))
 PY
 pick() { sed -n "$1p" "$T/pick"; }
 SAME=$(pick 1) RESIZE=$(pick 2) RMFILE=$(pick 3) INPLACE=$(pick 4) ADSFILE=$(pick 5) GONE=$(pick 6) STREAM=$(pick 7)
-is "$(grep -c . "$T/pick")" 7 "picked 5 files, a folder and a stream from the manifest"
+TOUCHED=$(pick 8)
+is "$(grep -c . "$T/pick")" 8 "picked 6 files, a folder and a stream from the manifest"
 SFILE=${STREAM%:*}
 SNAME=${STREAM##*:}
 
@@ -58,6 +59,9 @@ check "put over a file: another size" vk put "$T/child.vhd" "$T/resize.bin" "$RE
 check "rm a file" vk rm "$T/child.vhd" "$RMFILE"
 check "rm -r a folder" vk rm -r "$T/child.vhd" "$GONE"
 check "mkdir" vk mkdir "$T/child.vhd" /NewDir
+# the same bytes again with other times: new clusters, so read and found equal; only the times differ
+vk cat "$T/base.vhd" "$TOUCHED" >"$T/touched" && touch -d '2030-01-02 03:04:05 UTC' "$T/touched"
+check "put a file's own bytes back with other times" vk put "$T/child.vhd" "$T/touched" "$TOUCHED"
 # A named stream: put writes it (FILE:STREAM as destination) but then fails to set the times of the stream path
 # (exit 3), so its status is not checked: what the volume holds afterwards is.
 vk put "$T/child.vhd" "$T/zone" "$ADSFILE:Zone.Identifier" >/dev/null 2>&1
@@ -94,19 +98,21 @@ case "$(line "$RMFILE")" in "- $RMFILE  file, "*) ok "text: - removed file" ;; *
 case "$(line "$GONE")" in "- $GONE/  dir") ok "text: - removed folder" ;; *) not_ok "text: - removed folder ($(line "$GONE"))" ;; esac
 case "$(line /NewDir)" in "+ /NewDir/  dir") ok "text: + new folder" ;; *) not_ok "text: + new folder ($(line /NewDir))" ;; esac
 is "$(line "$INPLACE")" "M $INPLACE  content" "text: a file changed under the file system: content only"
+case "$(line "$TOUCHED")" in "M $TOUCHED  modified "*" -> 2030-01-02T03:04:05.0000000Z, created "*" -> 2030-01-02T03:04:05.0000000Z") ok "text: same bytes, other times: the times only" ;; *) not_ok "text: times only ($(line "$TOUCHED"))" ;; esac
 is "$(line "$SFILE")" "M $SFILE  streams: ~$SNAME (content)" "text: a stream changed under the file system"
 [ "$ads" = yes ] && case "$(line "$ADSFILE")" in "M $ADSFILE  "*"streams: +Zone.Identifier (40 bytes)") ok "text: stream added" ;; *) not_ok "text: stream added ($(line "$ADSFILE"))" ;; esac
 
 # ---- JSON: exactly the expected set ----
 vk diff "$T/base.vhd" "$T/child.vhd" --json >"$T/d.json"
-python3 - "$T/d.json" "$T/man" "$SAME" "$RESIZE" "$RMFILE" "$INPLACE" "$ADSFILE" "$GONE" "$SFILE" "$SNAME" "$ads" <<'PY' >"$T/r"
+python3 - "$T/d.json" "$T/man" "$SAME" "$RESIZE" "$RMFILE" "$INPLACE" "$ADSFILE" "$GONE" "$SFILE" "$SNAME" "$ads" "$TOUCHED" <<'PY' >"$T/r"
 import json, sys
 d = json.load(open(sys.argv[1]))
-same, resize, rmfile, inplace, adsfile, gone, sfile, sname, ads = sys.argv[3:]
+same, resize, rmfile, inplace, adsfile, gone, sfile, sname, ads, touched = sys.argv[3:]
 under = ['/' + l.rstrip('\n').split(' ', 3)[3] for l in open(sys.argv[2]) if l[0] in 'fd']
 want = {'/Windows/Temp/new.txt': ('added', None), '/NewDir': ('added', None), rmfile: ('removed', None),
         gone: ('removed', None), same: ('changed', 'content'), resize: ('changed', 'size'),
-        inplace: ('changed', ['content']), sfile: ('changed', ['streams'])}
+        inplace: ('changed', ['content']), sfile: ('changed', ['streams']),
+        touched: ('changed', ['modified', 'created'])}
 for p in under:
     if p.startswith(gone + '/'):
         want[p] = ('removed', None)
@@ -129,6 +135,8 @@ for p in sorted(want.keys() | got.keys()):
 s = [x for x in got[sfile].get('streams', []) if x['name'] == sname]
 if not s or s[0]['change'] != 'changed' or s[0].get('content') != 'different':
     bad.append('stream %s: %s' % (sname, s))
+if got[touched].get('content') != 'same':
+    bad.append('content of the file put back: %s' % got[touched].get('content'))
 if got[same].get('content') != 'different' or got[inplace].get('content') != 'different':
     bad.append('content of the changed files: %s %s' % (got[same].get('content'), got[inplace].get('content')))
 n = (d['added'], d['removed'], d['changed'])
