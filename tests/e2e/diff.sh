@@ -221,6 +221,20 @@ for pair in "c-0 c m.0 m" "c-1 c m.1 m" "c-0 c-1 m.0 m.1" "c c-0 m m.0"; do
 done
 is "$(jq -c '[.above_ancestor_a, .above_ancestor_b]' "$T/cd.json")" "[2,0]" "chain top / base: two images above the base on A's side"
 
+# ---- --part and --part-b: a GPT disk (EFI, MSR, Windows) against the MBR base ----
+"$VKGEN" --out "$T/g.vhd" --layout gpt --size 256M --files 30 --pagefile 4M --seed 9 --quiet
+vk diff "$T/g.vhd" "$T/base.vhd" --json >"$T/g.json"
+gp=$(json_get "$T/g.json" partition_a)
+is "$gp,$(json_get "$T/g.json" partition_b),$(json_get "$T/g.json" common_ancestor)" "$gp,1," \
+    "GPT / MBR: each side's Windows volume chosen, nothing shared"
+[ "$gp" -gt 1 ] && ok "the GPT disk's Windows volume is partition $gp" || not_ok "GPT partition $gp"
+vk diff "$T/g.vhd" "$T/base.vhd" --json --part "$gp" --part-b 1 >"$T/g2.json"
+is "$(jq -c '[.differences[] | [.path, .change, .fields]]' "$T/g2.json")" "$(jq -c '[.differences[] | [.path, .change, .fields]]' "$T/g.json")" \
+    "--part N --part-b 1: the same as the default choice"
+is "$(status vk diff "$T/g.vhd" "$T/base.vhd" --part "$gp")" 2 "--part without --part-b applies to B too: no such partition on B, exit 2"
+grep -q "base.vhd.*no partition $gp" "$T/err" && ok "the message names B and the partition" || not_ok "message: $(cat "$T/err")"
+is "$(status vk diff "$T/g.vhd" "$T/base.vhd" --part 1 --part-b 1)" 3 "--part naming the EFI (FAT) partition: exit 3"
+
 # ---- bad input ----
 is "$(status vk diff "$T/base.vhd" "$T/missing.vhd")" 3 "a missing image: exit 3"
 grep -q "missing.vhd" "$T/err" && ok "the message names the missing image" || not_ok "message: $(cat "$T/err")"
