@@ -32,8 +32,6 @@ static void log_sink(void *ctx, enum vk_ntfs_log_level level, const char *msg)
 
 static char marker(enum vk_diff_kind k) { return k == VK_DIFF_ADDED ? '+' : k == VK_DIFF_REMOVED ? '-' : 'M'; }
 
-static void short_time(int64_t ns, char out[40]) { format_ntfs_time(ns, out); }
-
 /* ", streams: +name (N bytes), -name, ~name (A -> B bytes)" */
 static void text_streams(const struct vk_diff_entry *e)
 {
@@ -88,8 +86,8 @@ static void text_changed(const struct vk_diff_entry *e)
                         : f == VK_DIFF_F_ATIME ? a->times.atime_ns : a->times.ctime_ns;
             int64_t y = f == VK_DIFF_F_MTIME ? b->times.mtime_ns : f == VK_DIFF_F_CRTIME ? b->times.crtime_ns
                         : f == VK_DIFF_F_ATIME ? b->times.atime_ns : b->times.ctime_ns;
-            short_time(x, ta);
-            short_time(y, tb);
+            format_ntfs_time(x, ta);
+            format_ntfs_time(y, tb);
             printf("%s %s -> %s", vk_diff_field_name(bit), ta, tb);
             break;
         }
