@@ -63,6 +63,24 @@ static int find_stored(void *ctx, const vk_ntfs_dirent *e)
 
 enum { N_FINAL, N_TWIN1, N_TWIN2, N_NEW, N_COUNT };
 
+/* The new file takes the old hive's creation time: to Windows, backup tools and `vhdkit diff` it is the same hive,
+ * rewritten (its other times are the write's, as when Windows saves a hive). */
+static int keep_created(vk_ntfs *vol, const char *old, const char *new_path, vk_error *err)
+{
+    vk_ntfs_stat o, n;
+    int rc = vk_ntfs_stat_path(vol, old, &o, err);
+    if (rc)
+        return rc;
+    int64_t created = o.times.crtime_ns;
+    vk_ntfs_stat_free(&o);
+    if ((rc = vk_ntfs_stat_path(vol, new_path, &n, err)))
+        return rc;
+    vk_ntfs_times t = n.times;
+    vk_ntfs_stat_free(&n);
+    t.crtime_ns = created;
+    return vk_ntfs_set_times(vol, new_path, &t, err);
+}
+
 static int replace(vk_ntfs *vol, const char *hive_file, const uint8_t *data, size_t len, vk_error *err)
 {
     char dir[VK_REG_FILE_MAX];
@@ -119,7 +137,8 @@ static int replace(vk_ntfs *vol, const char *hive_file, const uint8_t *data, siz
         return rc;
     int twin = keep == N_TWIN1 ? N_TWIN2 : N_TWIN1;
     /* 1. The whole new hive under a name no lookup of the hive takes. */
-    rc = step(vol, vk_ntfs_pwrite(vol, path[N_NEW], VK_NTFS_CREATE | VK_NTFS_EXCL, data, len, 0, err), err);
+    rc = vk_ntfs_pwrite(vol, path[N_NEW], VK_NTFS_CREATE | VK_NTFS_EXCL, data, len, 0, err);
+    rc = step(vol, rc ? rc : keep_created(vol, path[keep], path[N_NEW], err), err);
     /* 2.-5. */
     if (!rc)
         rc = step(vol, vk_ntfs_link(vol, path[N_NEW], path[twin], err), err);

@@ -34,7 +34,10 @@ is "$(vk reg get "$T/d.vhd" 'hklm\system\currentcontrolset\control\computername\
    "key and value names are case-insensitive"
 
 # --- set / get of every type, hivexget agrees ---
+crtime() { vk stat "$T/d.vhd" /Windows/System32/config/SOFTWARE --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["created"])'; }
+created_before=$(crtime)
 check "reg set -p creates the key" vk reg set "$T/d.vhd" "$SW\\Vk\\Types" s --type sz 'hello wörld' -p
+is "$(crtime)" "$created_before" "the rewritten SOFTWARE hive file keeps its creation time"
 vk reg set "$T/d.vhd" "$SW\\Vk\\Types" e --type expand_sz '%SystemRoot%\x'
 vk reg set "$T/d.vhd" "$SW\\Vk\\Types" m --type multi_sz one two 'three\0four'
 vk reg set "$T/d.vhd" "$SW\\Vk\\Types" d --type dword 0x2a
