@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "cli.h"
+#include "core/path_norm.h"
 #include "vhdkit/part.h"
 
 /* Errors reach the user through the vk_error of the failing call (which quotes libntfs-3g's last error), so only
@@ -152,25 +153,7 @@ int vol_walk(struct vol *v, const char *dir, unsigned flags, bool recursive, vol
     return walk_dir(&w);
 }
 
-char *vol_path(const char *arg)
-{
-    size_t n = strlen(arg);
-    char *p = malloc(n + 2);
-    if (!p)
-        return NULL;
-    size_t o = 0;
-    p[o++] = '/';
-    for (size_t i = 0; i < n; i++) {
-        char ch = arg[i] == '\\' ? '/' : arg[i];
-        if (ch == '/' && p[o - 1] == '/')
-            continue;
-        p[o++] = ch;
-    }
-    if (o > 1 && p[o - 1] == '/')
-        o--;
-    p[o] = 0;
-    return p;
-}
+char *vol_path(const char *arg) { return vk_path_norm(arg); }
 
 int vol_edit(struct ctx *c, const char *flag, vol_edit_fn edit)
 {

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "core/path_norm.h"
 #include "ops/diff_int.h"
 #include "vhdkit/part.h"
 
@@ -37,27 +38,6 @@ static double now(void)
     return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
 }
 
-/* "/" first, '\\' read as '/', no doubled or trailing '/'. */
-static char *norm_path(const char *arg)
-{
-    size_t n = strlen(arg);
-    char *p = malloc(n + 2);
-    if (!p)
-        return NULL;
-    size_t o = 0;
-    p[o++] = '/';
-    for (size_t i = 0; i < n; i++) {
-        char ch = arg[i] == '\\' ? '/' : arg[i];
-        if (ch == '/' && p[o - 1] == '/')
-            continue;
-        p[o++] = ch;
-    }
-    if (o > 1 && p[o - 1] == '/')
-        o--;
-    p[o] = 0;
-    return p;
-}
-
 int vk_diff_volumes(const struct vk_diff_side *a, const struct vk_diff_side *b, const struct vk_diff_opts *opts,
                     vk_diff_fn fn, void *ctx, struct vk_diff_result *res, vk_error *err)
 {
@@ -87,7 +67,7 @@ int vk_diff_volumes(const struct vk_diff_side *a, const struct vk_diff_side *b, 
         res->above_a = d.chain.n[0];
         res->above_b = d.chain.n[1];
     }
-    char *path = norm_path(opts->path ? opts->path : "/");
+    char *path = vk_path_norm(opts->path ? opts->path : "/");
     if (!(opts->flags & VK_DIFF_NO_CONTENT)) {
         d.buf[0] = malloc(DIFF_CHUNK);
         d.buf[1] = malloc(DIFF_CHUNK);
