@@ -26,25 +26,35 @@ static const char *kind_verb(enum vk_diff_kind k)
 
 static const char kind_mark[] = {'+', '-', 'M'};
 
+/* A registry value is shown as "KEY [NAME]" ("[@]" for the default value, as .reg files name it). */
+static void print_path(const struct vk_rbf_item *it)
+{
+    fputs(it->path, stdout);
+    if (it->value)
+        printf(" [%s]", it->value[0] ? it->value : "@");
+}
+
 static void print_text(const struct vk_rbf_result *r, const char *out, const char *parent, bool user)
 {
     for (size_t i = 0; i < r->nitems; i++) {
         const struct vk_rbf_item *it = &r->items[i];
+        static const char marks[] = {'+', 'C', '=', 'S'};
+        printf("%c ", it->outcome == VK_RBF_APPLIED ? kind_mark[it->user] : marks[it->outcome]);
+        print_path(it);
         switch (it->outcome) {
         case VK_RBF_APPLIED:
-            printf("%c %s%s%s%s\n", kind_mark[it->user], it->path, it->note ? " (" : "", it->note ? it->note : "",
-                   it->note ? ")" : "");
+            printf("%s%s%s\n", it->note ? " (" : "", it->note ? it->note : "", it->note ? ")" : "");
             break;
         case VK_RBF_CONFLICT:
-            printf("C %s: user %s, update %s%s%s: kept the %s's version%s%s\n", it->path, kind_verb(it->user),
+            printf(": user %s, update %s%s%s: kept the %s's version%s%s\n", kind_verb(it->user),
                    kind_verb(it->update), it->update_path ? " " : "", it->update_path ? it->update_path : "",
                    it->kept_user ? "user" : "update", it->note ? "; " : "", it->note ? it->note : "");
             break;
         case VK_RBF_SAME:
-            printf("= %s: the same change on both sides\n", it->path);
+            printf(": the same change on both sides\n");
             break;
         case VK_RBF_SKIPPED:
-            printf("S %s: %s\n", it->path, it->note);
+            printf(": %s\n", it->note);
             break;
         }
     }
@@ -52,6 +62,8 @@ static void print_text(const struct vk_rbf_result *r, const char *out, const cha
            "%llu skipped\n",
            out, parent, (unsigned long long)r->applied, (unsigned long long)r->conflicts, user ? "user" : "update",
            (unsigned long long)r->same, (unsigned long long)r->skipped);
+    if (r->hives_merged)
+        printf("%s: %llu registry hives merged key by key\n", out, (unsigned long long)r->hives_merged);
     if (r->hives_not_merged)
         printf("%s: %llu registry hive files the user changed were not merged (their settings are not in %s)\n", out,
                (unsigned long long)r->hives_not_merged, out);
@@ -77,7 +89,12 @@ static void print_json(const struct vk_rbf_result *r, const char *out, const cha
                 continue;
             out_object(&o, NULL);
             out_str(&o, "path", it->path);
-            out_str(&o, "type", vk_diff_type_name(it->type));
+            if (it->registry) {
+                out_str(&o, "type", it->value ? "registry value" : "registry key");
+                if (it->value)
+                    out_str(&o, "value", it->value);
+            } else
+                out_str(&o, "type", vk_diff_type_name(it->type));
             out_str(&o, "user", vk_diff_kind_name(it->user));
             if (it->has_update)
                 out_str(&o, "update", vk_diff_kind_name(it->update));
@@ -91,6 +108,7 @@ static void print_json(const struct vk_rbf_result *r, const char *out, const cha
         }
         out_close(&o);
     }
+    out_u64(&o, "hives_merged", r->hives_merged);
     out_u64(&o, "hives_not_merged", r->hives_not_merged);
     out_u64(&o, "bytes_written", r->bytes_written);
     out_u64(&o, "user_changes", r->user_changes);

@@ -29,7 +29,10 @@ enum vk_rbf_outcome {
 VK_API const char *vk_rbf_outcome_name(enum vk_rbf_outcome o); /* "applied", "conflict", "same", "skipped" */
 
 struct vk_rbf_item {
-    char *path;                   /* volume path as the child stores it ("/Users/alice/a.txt") */
+    char *path;                   /* volume path as the child stores it ("/Users/alice/a.txt"); registry items: the
+                                     key ("HKLM\SOFTWARE\Vendor", "HKU\alice\Software\X") */
+    int registry;                 /* 1: a registry key (value NULL) or value of a merged hive, not a file */
+    char *value;                  /* registry value name ("" the default value), NULL for keys and files */
     enum vk_rbf_outcome outcome;
     enum vk_diff_kind user;       /* what the user did (relative to the old base) */
     enum vk_diff_type type;       /* file, dir or link (the user's side; the old base's for a removal) */
@@ -53,7 +56,8 @@ struct vk_rbf_result {
     struct vk_rbf_item *items;    /* in the order the paths were considered (path order) */
     size_t nitems;
     uint64_t applied, conflicts, same, skipped;
-    uint64_t hives_not_merged;    /* registry hive files the user changed (skipped: their values are not merged) */
+    uint64_t hives_merged;        /* hive files the user changed whose keys and values were merged */
+    uint64_t hives_not_merged;    /* hive files the user changed that were left out (SAM, SECURITY, unreadable) */
     uint64_t bytes_written;       /* file and stream bytes written into OUT */
     uint64_t user_changes, update_changes; /* entries vk_diff reported on each side */
     char old_base[4096];          /* the old base used */

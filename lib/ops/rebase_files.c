@@ -222,6 +222,7 @@ void vk_rbf_result_free(struct vk_rbf_result *res)
 {
     for (size_t i = 0; i < res->nitems; i++) {
         free(res->items[i].path);
+        free(res->items[i].value);
         free(res->items[i].update_path);
     }
     free(res->items);

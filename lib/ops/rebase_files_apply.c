@@ -32,7 +32,7 @@ struct dir_time {
 
 struct plan {
     struct rbf_run *r;
-    struct ops removals, writes;
+    struct ops removals, writes, hives;
     struct dir_time *dirs;
     size_t ndirs, capdirs;
 };
@@ -44,7 +44,7 @@ const char *vk_rbf_outcome_name(enum vk_rbf_outcome o)
 
 static int nomem(struct rbf_run *r) { return vk_fail(r->err, VK_E_NOMEM, r->out.name, VK_NO_OFFSET, NULL); }
 
-static struct vk_rbf_item *new_item(struct rbf_run *r, const struct rbf_change *c)
+struct vk_rbf_item *rbf_item_add(struct rbf_run *r, const char *path)
 {
     struct vk_rbf_result *res = r->res;
     if (res->nitems % 256 == 0) {
@@ -55,9 +55,17 @@ static struct vk_rbf_item *new_item(struct rbf_run *r, const struct rbf_change *
     }
     struct vk_rbf_item *it = &res->items[res->nitems];
     memset(it, 0, sizeof *it);
-    if (!(it->path = strdup(c->path)))
+    if (!(it->path = strdup(path)))
         return NULL;
     res->nitems++;
+    return it;
+}
+
+static struct vk_rbf_item *new_item(struct rbf_run *r, const struct rbf_change *c)
+{
+    struct vk_rbf_item *it = rbf_item_add(r, c->path);
+    if (!it)
+        return NULL;
     it->user = c->kind;
     it->type = c->kind == VK_DIFF_REMOVED || !c->has_b ? c->type_a : c->type_b;
     return it;
@@ -130,19 +138,32 @@ static int decide(struct plan *p, size_t ci)
     if (!it)
         return nomem(r);
     size_t ii = r->res->nitems - 1;
-    int hive = 0;
+    int hive = RBF_NOT_HIVE;
     const char *why = rbf_excluded(c->key, &hive);
+    const struct rbf_change *w = rbf_index_get(&r->idx, c->key, strlen(c->key));
+    if (hive == RBF_HIVE_MERGE && it->type == VK_DIFF_FILE && c->kind == VK_DIFF_CHANGED &&
+        !(w && w->kind == VK_DIFF_REMOVED)) {
+        it->note = why; /* outcome and counts once merged */
+        return push_op(r, &p->hives, ci, ii, 0);
+    }
+    /* A profile the user added brings its hives and their logs: nothing of the update's to merge them with. */
+    if ((hive == RBF_HIVE_MERGE || hive == RBF_HIVE_LOG) && c->kind == VK_DIFF_ADDED && !w && !removed_above(r, c) &&
+        !strncmp(c->key, "/users/", 7)) {
+        it->outcome = VK_RBF_APPLIED;
+        it->note = "a hive of a profile the user added: copied whole";
+        r->res->applied++;
+        return push_op(r, &p->writes, ci, ii, 0);
+    }
     if (!why && ((c->has_b && c->type_b == VK_DIFF_LINK && c->kind != VK_DIFF_REMOVED) ||
                  (c->kind == VK_DIFF_CHANGED && c->type_a == VK_DIFF_LINK)))
         why = "reparse point (symbolic link, junction): not replayed";
     if (why) {
         it->outcome = VK_RBF_SKIPPED;
-        it->note = why;
+        it->note = hive == RBF_HIVE_MERGE ? "registry hive the update removed: not merged" : why;
         r->res->skipped++;
-        r->res->hives_not_merged += hive && it->type == VK_DIFF_FILE;
+        r->res->hives_not_merged += (hive == RBF_HIVE_MERGE || hive == RBF_HIVE_OTHER) && it->type == VK_DIFF_FILE;
         return 0;
     }
-    const struct rbf_change *w = rbf_index_get(&r->idx, c->key, strlen(c->key));
     int conflict = 0;
     if (w) {
         int same = c->kind == VK_DIFF_REMOVED && w->kind == VK_DIFF_REMOVED;
@@ -382,6 +403,39 @@ static int do_remove(struct rbf_run *r, const struct op *o)
     return rc;
 }
 
+/* A hive file the user changed: its keys and values merged into OUT's copy (rebase_files_reg.c). */
+static int merge_hive(struct rbf_run *r, const struct op *o)
+{
+    const struct rbf_change *c = &r->user.v[o->change];
+    char root[VK_ERR_FILE_MAX];
+    int merged = 0;
+    int rc = rbf_hive_root(c->path, root, sizeof root);
+    if (rc)
+        return vk_fail(r->err, rc, c->path, VK_NO_OFFSET, "not a hive vhdkit merges");
+    size_t first = r->res->nitems;
+    rc = rbf_reg_merge(r, c->path, root, &merged);
+    struct vk_rbf_item *it = &r->res->items[o->item]; /* after the merge: adding items may move the array */
+    if (rc)
+        return rc;
+    if (!merged) {
+        it->outcome = VK_RBF_SKIPPED;
+        it->note = "registry hive: could not be read on every side; not merged";
+        r->res->skipped++;
+        r->res->hives_not_merged++;
+        return 0;
+    }
+    r->res->hives_merged++;
+    it->outcome = merged == 2 ? VK_RBF_APPLIED : VK_RBF_SKIPPED;
+    it->note = merged == 2 ? "registry hive: merged key by key; its keys and values follow"
+               : r->res->nitems > first ? "registry hive: merged key by key; nothing of the user's to write"
+                                        : "registry hive: no key or value of the user's changed";
+    if (merged == 2)
+        r->res->applied++;
+    else
+        r->res->skipped++;
+    return 0;
+}
+
 int rbf_plan_apply(struct rbf_run *r)
 {
     struct plan p = {.r = r};
@@ -392,6 +446,8 @@ int rbf_plan_apply(struct rbf_run *r)
         rc = do_remove(r, &p.removals.v[i]);
     for (size_t i = 0; i < p.writes.n && !rc; i++)
         rc = do_write(&p, &p.writes.v[i]);
+    for (size_t i = 0; i < p.hives.n && !rc; i++)
+        rc = merge_hive(r, &p.hives.v[i]);
     for (size_t i = p.ndirs; i-- > 0 && !rc;)
         rc = vk_ntfs_set_times(r->out.vol, p.dirs[i].path, &p.dirs[i].t, r->err);
     for (size_t i = 0; i < p.ndirs; i++)
@@ -399,5 +455,6 @@ int rbf_plan_apply(struct rbf_run *r)
     free(p.dirs);
     free(p.removals.v);
     free(p.writes.v);
+    free(p.hives.v);
     return rc;
 }

@@ -64,7 +64,20 @@ int rbf_index_has_below(const struct rbf_index *ix, const char *key);
 
 /* Decides every user change and writes the ones to replay into r->out's volume (rebase_files_apply.c). */
 int rbf_plan_apply(struct rbf_run *r);
-/* Why `key` (folded) must not be replayed as a file, or NULL; *hive set for registry hive files. */
+enum rbf_hive {
+    RBF_NOT_HIVE = 0,
+    RBF_HIVE_MERGE,   /* SYSTEM, SOFTWARE, DEFAULT, a user's NTUSER.DAT or UsrClass.dat: merged key by key */
+    RBF_HIVE_LOG,     /* a hive's .LOG1/.LOG2/transaction files: read with their hive, not copied */
+    RBF_HIVE_OTHER,   /* SAM, SECURITY, COMPONENTS, ...: neither copied nor merged (counted as not merged) */
+};
+/* Why `key` (folded) must not be replayed as a file, or NULL; *hive says which kind of registry file it is. */
 const char *rbf_excluded(const char *key, int *hive);
+/* The root name of a mergeable hive file `path` (as stored): "HKLM\SOFTWARE", "HKU\alice", "HKU\alice_Classes". */
+int rbf_hive_root(const char *path, char *out, size_t cap);
+/* A new report item for `path` (outcome and counts left to the caller), or NULL without memory. */
+struct vk_rbf_item *rbf_item_add(struct rbf_run *r, const char *path);
+/* Merges the user's keys and values of hive file `file` into OUT's copy (rebase_files_reg.c); *merged: 0 a side
+ * could not be read (nothing done), 1 merged with nothing to write, 2 merged and written. */
+int rbf_reg_merge(struct rbf_run *r, const char *file, const char *root, int *merged);
 
 #endif

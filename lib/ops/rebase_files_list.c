@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* rebase --files: vk_diff's entries kept as a list, the update's changes indexed by folded path, and the paths that
  * are never replayed as files. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -166,9 +167,21 @@ static const char *in_profile(const char *key)
     return key[i] ? key + i + 1 : NULL;
 }
 
+static int ends(const char *s, const char *suffix)
+{
+    size_t n = strlen(s), k = strlen(suffix);
+    return n >= k && !strcmp(s + n - k, suffix);
+}
+
+static int hive_log(const char *name)
+{
+    return ends(name, ".log") || ends(name, ".log1") || ends(name, ".log2") || ends(name, ".blf") ||
+           ends(name, ".regtrans-ms");
+}
+
 const char *rbf_excluded(const char *key, int *hive)
 {
-    *hive = 0;
+    *hive = RBF_NOT_HIVE;
     if (!strcmp(key, "/pagefile.sys") || !strcmp(key, "/hiberfil.sys") || !strcmp(key, "/swapfile.sys"))
         return "volatile: Windows recreates it at boot";
     if (!strcmp(key, "/system volume information") || starts(key, "/system volume information/"))
@@ -176,10 +189,54 @@ const char *rbf_excluded(const char *key, int *hive)
     if (starts(key, "/$"))
         return "system: NTFS and Windows metadata";
     const char *rest = in_profile(key);
-    if (starts(key, "/windows/system32/config/") ||
-        (rest && (starts(rest, "ntuser.dat") || starts(rest, "appdata/local/microsoft/windows/usrclass.dat")))) {
-        *hive = 1;
-        return "registry hive: not copied as a file; its values are not merged";
+    if (starts(key, "/windows/system32/config/")) {
+        const char *name = key + strlen("/windows/system32/config/");
+        if (strchr(name, '/'))
+            return "registry working files (RegBack, TxR, systemprofile): not replayed";
+        if (!strcmp(name, "software") || !strcmp(name, "system") || !strcmp(name, "default")) {
+            *hive = RBF_HIVE_MERGE;
+            return "registry hive: merged key by key";
+        }
+        if (hive_log(name)) {
+            *hive = RBF_HIVE_LOG;
+            return "registry hive log: not copied (the hive is read with it and merged)";
+        }
+        *hive = RBF_HIVE_OTHER;
+        return "registry hive: not copied as a file and not merged (only SYSTEM, SOFTWARE, DEFAULT and the users' "
+               "hives are)";
+    }
+    if (rest && (starts(rest, "ntuser.dat") || starts(rest, "appdata/local/microsoft/windows/usrclass.dat"))) {
+        const char *name = strrchr(key, '/') + 1;
+        if (!strcmp(name, "ntuser.dat") || !strcmp(name, "usrclass.dat")) {
+            *hive = RBF_HIVE_MERGE;
+            return "registry hive: merged key by key";
+        }
+        *hive = RBF_HIVE_LOG;
+        return "registry hive log: not copied (the hive is read with it and merged)";
     }
     return NULL;
+}
+
+int rbf_hive_root(const char *path, char *out, size_t cap)
+{
+    char *key = fold(path);
+    if (!key)
+        return VK_E_NOMEM;
+    const char *rest = in_profile(key);
+    int rc = 0;
+    if (!strcmp(key, "/windows/system32/config/software"))
+        snprintf(out, cap, "HKLM\\SOFTWARE");
+    else if (!strcmp(key, "/windows/system32/config/system"))
+        snprintf(out, cap, "HKLM\\SYSTEM");
+    else if (!strcmp(key, "/windows/system32/config/default"))
+        snprintf(out, cap, "HKU\\.DEFAULT");
+    else if (rest) {
+        /* The user's name as the child stores it: "/Users/NAME/..." */
+        const char *name = path + 7;
+        int n = (int)(strchr(name, '/') - name);
+        snprintf(out, cap, "HKU\\%.*s%s", n, name, starts(rest, "ntuser") ? "" : "_Classes");
+    } else
+        rc = VK_E_USAGE;
+    free(key);
+    return rc;
 }

@@ -6,7 +6,8 @@
 # conflict; removed by the user and changed by the update; changed by the user and removed by the update; plus a file
 # added under a folder the update removed). OUT must hold exactly the user's non-conflicting changes over NEWBASE
 # (vhdkit diff, sleuthkit on libvhdi's flattening), the update's changes, the user's bytes and times; --prefer user
-# flips the conflicts; exit codes 0/1/2/3; inputs never change; a crash at every write leaves no OUT.
+# flips the conflicts; exit codes 0/1/2/3/4; inputs never change; a crash at every write leaves no OUT. Registry: hives
+# changed on both sides (reg set/del) are merged value by value, with the same conflict rules (vhdkit reg, hivex).
 . "$(dirname "$0")/lib.sh"
 : "${VKGEN:?VKGEN must name the vk-gen binary}"
 : "${VHDI_CAT:?VHDI_CAT must name tests/peers/vhdi_cat}"
@@ -188,18 +189,70 @@ is "$(changes "$T/child.vhd" "$T/outu.vhd" | tr '\n' '|')" \
     "--prefer user: CHILD / OUT differ only by the update's own changes (and the skipped pagefile)"
 is "$(inputs)" "$before" "inputs still unchanged"
 
+# ---- the registry: hives the user changed are merged value by value, not copied ----
+vk convert "$T/old.vhd" "$T/rnew.vhd" >/dev/null
+vk snapshot "$T/old.vhd" "$T/rchild.vhd" >/dev/null
+SW='HKLM\SOFTWARE\Contoso' ED='HKLM\SOFTWARE\Contoso\Editor' ENV='HKU\alice\Environment'
+check "reg update: a value added" vk reg set "$T/rnew.vhd" "$SW" Ver --type dword 7
+check "reg update: a value added (the user adds the same)" vk reg set "$T/rnew.vhd" "$SW" Same --type dword 3
+check "reg update: a value changed" vk reg set "$T/rnew.vhd" "$ED" InstallDir --type sz 'D:\Contoso'
+check "reg update: a user value changed" vk reg set "$T/rnew.vhd" 'HKU\alice\Control Panel\Desktop' Wallpaper --type sz upd.jpg
+check "reg update: a key deleted" vk reg del -r "$T/rnew.vhd" "$ENV"
+check "reg update: a SYSTEM value added" vk reg set "$T/rnew.vhd" 'HKLM\SYSTEM\CurrentControlSet\Services\Ntfs' UpdVal --type dword 1
+check "reg user: a value added" vk reg set "$T/rchild.vhd" "$SW" UserVal --type sz hello
+check "reg user: keys and a value added" vk reg set -p "$T/rchild.vhd" 'HKU\alice\Software\UserApp\Prefs' Theme --type sz dark
+check "reg user: the value the update added, otherwise" vk reg set "$T/rchild.vhd" "$SW" Ver --type dword 9
+check "reg user: the value the update added, the same" vk reg set "$T/rchild.vhd" "$SW" Same --type dword 3
+check "reg user: the value the update changed, deleted" vk reg del "$T/rchild.vhd" "$ED" InstallDir
+check "reg user: a value in the key the update deleted" vk reg set "$T/rchild.vhd" "$ENV" PATH --type sz 'C:\u'
+check "reg user: a SYSTEM value added" vk reg set "$T/rchild.vhd" 'HKLM\SYSTEM\CurrentControlSet\Services\disk' UserStart --type dword 4
+check "reg user: a key deleted" vk reg del -r "$T/rchild.vhd" 'HKU\alice\Software\Microsoft\Windows\CurrentVersion\Explorer\Shell Folders'
+rin=$(for f in old rnew rchild; do sum "$T/$f.vhd"; done | tr '\n' ' ')
+is "$(status vk rebase --files --json "$T/rchild.vhd" "$T/rnew.vhd" -o "$T/rout.vhd")" 1 "registry conflicts: exit 1"
+cp "$T/out" "$T/r.json"
+is "$(jq -r '.conflicts[] | .path + " [" + .value + "] " + .user + "/" + .update + " " + .kept' "$T/r.json" | sort | tr '\n' '|')" \
+    "$SW [Ver] added/added update|$ED [InstallDir] removed/changed update|$ENV [PATH] added/removed update|" \
+    "JSON: the three registry conflicts"
+is "$(jq -r '.same[] | .path + " [" + .value + "]"' "$T/r.json")" "$SW [Same]" "JSON: the same value set on both sides"
+is "$(jq -r '[.applied[] | select(.type | startswith("registry")) | .path + (if .value then " [" + .value + "]" else "" end)] | sort | join("|")' "$T/r.json")" \
+    "HKLM\SOFTWARE\Contoso [UserVal]|HKLM\SYSTEM\ControlSet001\Services\disk [UserStart]|HKU\alice\Software\Microsoft\Windows\CurrentVersion\Explorer\Shell Folders|HKU\alice\Software\UserApp|HKU\alice\Software\UserApp\Prefs|HKU\alice\Software\UserApp\Prefs [Theme]" \
+    "JSON: the registry changes applied (values, added keys, a deleted key)"
+is "$(jq -c '[.hives_merged, .hives_not_merged]' "$T/r.json")" "[3,0]" "JSON: SOFTWARE, SYSTEM and alice's NTUSER.DAT merged"
+is "$(changes "$T/rnew.vhd" "$T/rout.vhd" | tr '\n' '|')" \
+    "changed /Users/alice/NTUSER.DAT|changed /Windows/System32/config/SOFTWARE|changed /Windows/System32/config/SYSTEM|" \
+    "diff NEWBASE OUT: only the three merged hive files"
+rg() { vk reg get "$1" "$2" "$3" 2>/dev/null; }
+is "$(rg "$T/rout.vhd" "$SW" UserVal),$(rg "$T/rout.vhd" 'HKU\alice\Software\UserApp\Prefs' Theme),$(rg "$T/rout.vhd" 'HKLM\SYSTEM\CurrentControlSet\Services\disk' UserStart)" \
+    "hello,dark,4" "OUT: the user's values"
+is "$(rg "$T/rout.vhd" "$SW" Ver),$(rg "$T/rout.vhd" "$SW" Same),$(rg "$T/rout.vhd" "$ED" InstallDir),$(rg "$T/rout.vhd" 'HKU\alice\Control Panel\Desktop' Wallpaper),$(rg "$T/rout.vhd" 'HKLM\SYSTEM\CurrentControlSet\Services\Ntfs' UpdVal)" \
+    "7,3,D:\Contoso,upd.jpg,1" "OUT: the update's values, conflicts kept for the update"
+is "$(status vk reg ls "$T/rout.vhd" "$ENV"),$(status vk reg ls "$T/rout.vhd" 'HKU\alice\Software\Microsoft\Windows\CurrentVersion\Explorer\Shell Folders')" \
+    "3,3" "OUT: the key the update deleted and the key the user deleted are gone"
+# hivex reads the merged hives
+vk cat "$T/rout.vhd" /Windows/System32/config/SOFTWARE >"$T/SOFTWARE"
+vk cat "$T/rout.vhd" /Users/alice/NTUSER.DAT >"$T/NTUSER.DAT"
+is "$(hivexget "$T/SOFTWARE" 'Contoso' UserVal),$(hivexget "$T/SOFTWARE" 'Contoso' Ver),$(hivexget "$T/NTUSER.DAT" 'Software\UserApp\Prefs' Theme)" \
+    "hello,7,dark" "hivex reads OUT's merged hives"
+is "$(status vk rebase --files "$T/rchild.vhd" "$T/rnew.vhd" -o "$T/routu.vhd" --prefer user)" 1 "registry, --prefer user: exit 1"
+is "$(rg "$T/routu.vhd" "$SW" Ver),$(status vk reg get "$T/routu.vhd" "$ED" InstallDir),$(rg "$T/routu.vhd" "$ENV" PATH),$(rg "$T/routu.vhd" "$SW" UserVal)" \
+    "9,3,C:\u,hello" "--prefer user: the user's value, deletion and value in the deleted key"
+is "$(for f in old rnew rchild; do sum "$T/$f.vhd"; done | tr '\n' ' ')" "$rin" "registry runs leave their inputs unchanged"
+is "$(status vk check "$T/rout.vhd")" 0 "check: the registry OUT is clean"
+
 # ---- exit 0, 2, 3 ----
 vk snapshot "$T/old.vhd" "$T/calm.vhd" >/dev/null
 vk put "$T/calm.vhd" "$T/report" /Users/alice/calm.bin >/dev/null
 is "$(status vk rebase --files "$T/calm.vhd" "$T/new.vhd" -o "$T/calm_out.vhd")" 0 "no conflicts: exit 0"
 is "$(changes "$T/new.vhd" "$T/calm_out.vhd")" "added /Users/alice/calm.bin" "no conflicts: OUT = NEWBASE + the new file"
-# a registry hive the user changed is not copied as a file (it would undo the update's registry): reported, exit 1
+# a hive vhdkit does not merge (SAM) that the user changed is neither copied (it would undo the update's) nor merged:
+# reported, exit 1
 vk snapshot "$T/old.vhd" "$T/hive.vhd" >/dev/null
-check "user: a registry value set" vk reg set "$T/hive.vhd" 'HKLM\SOFTWARE\Contoso' Ver --type dword 5
-is "$(status vk rebase --files "$T/hive.vhd" "$T/new.vhd" -o "$T/hive_out.vhd")" 1 "a changed hive: exit 1"
-grep -q "^S /Windows/System32/config/SOFTWARE: registry hive" "$T/out" && grep -q "1 registry hive files the user changed were not merged" "$T/out" &&
-    ok "a changed hive: skipped and reported as not merged" || not_ok "a changed hive: report"
-is "$(changes "$T/new.vhd" "$T/hive_out.vhd" | wc -l)" 0 "a changed hive: OUT's files are NEWBASE's"
+check "user: a SAM key set" vk reg set -p "$T/hive.vhd" 'HKLM\SAM\SAM\Test' X --type dword 1
+is "$(status vk rebase --files "$T/hive.vhd" "$T/new.vhd" -o "$T/hive_out.vhd")" 1 "a changed SAM hive: exit 1"
+grep -q "^S /Windows/System32/config/SAM: registry hive: not copied as a file and not merged" "$T/out" &&
+    grep -q "1 registry hive files the user changed were not merged" "$T/out" &&
+    ok "a changed SAM hive: skipped and reported as not merged" || not_ok "a changed SAM hive: report"
+is "$(changes "$T/new.vhd" "$T/hive_out.vhd" | wc -l)" 0 "a changed SAM hive: OUT's files are NEWBASE's"
 is "$(status vk rebase --files "$T/calm.vhd" "$T/new.vhd" -o "$T/calm_out.vhd")" 2 "OUT exists: exit 2"
 grep -q -- "--force" "$T/err" && ok "OUT exists: the message names --force" || not_ok "OUT exists: message"
 is "$(status vk rebase --files "$T/calm.vhd" "$T/new.vhd")" 2 "--files without -o: exit 2"
@@ -257,6 +310,22 @@ for mode in stop torn; do
     ls "$T"/c.vhd.tmp* >/dev/null 2>&1 && not_ok "$mode: a temporary file was left" || ok "$mode: no temporary file left"
 done
 is "$(inputs)" "$before" "after every crash: CHILD, the old base and NEWBASE unchanged"
+# the registry merge too: a stop at each write of the registry run (its hives are written whole into OUT's volume)
+nr=$(VHDKIT_TEST_FAULT=count "$VHDKIT" rebase --files "$T/rchild.vhd" "$T/rnew.vhd" -o "$T/rc.vhd" 2>&1 >/dev/null |
+    sed -n 's/vhdkit-test-writes: //p')
+rm -f "$T/rc.vhd"
+bad=0
+i=0
+while [ "$i" -lt "${nr:-0}" ]; do
+    VHDKIT_TEST_FAULT=stop:$i "$VHDKIT" rebase --files "$T/rchild.vhd" "$T/rnew.vhd" -o "$T/rc.vhd" >/dev/null 2>"$T/cerr"
+    if [ -e "$T/rc.vhd" ] || ! grep -q "injected" "$T/cerr" || ls "$T"/rc.vhd.tmp* >/dev/null 2>&1; then
+        bad=$((bad + 1)); echo "# registry stop:$i left files or did not fail"; rm -f "$T"/rc.vhd*
+    fi
+    i=$((i + 1))
+done
+[ "${nr:-0}" -gt 10 ] && is "$bad" 0 "registry run: a stop at each of its $nr writes fails and leaves no OUT, no temporary file" ||
+    not_ok "registry run write points: '$nr'"
+is "$(for f in old rnew rchild; do sum "$T/$f.vhd"; done | tr '\n' ' ')" "$rin" "registry crashes leave their inputs unchanged"
 # A temporary file left by a crashed run (here: a cut copy) is replaced by the next run; one held by a running
 # rebase (its lock) is not touched.
 head -c 300000 "$T/out.vhd" >"$T/c.vhd.tmp-rebase"
