@@ -4,7 +4,9 @@
  * together; each value the user set, changed or deleted, each key the user added or deleted, is looked up in the
  * updated base's hive: untouched there, it is replayed into OUT's hive (which starts as the updated base's); changed
  * there too, it is a conflict settled by the policy; the same there, nothing is done. OUT's hive is written back once
- * (vk_reg_volume_commit: whole, synced, swapped in). Key last-write times and security descriptors are not merged. */
+ * (vk_reg_volume_commit: whole, synced, swapped in). Key last-write times and security descriptors are not merged.
+ * The three read sides are opened whole (checked once), not lazily: the walk touches every cell, and the lazy reader
+ * walks a cell's bin again at each touch (a 3.6 MiB UsrClass.dat: 2.5 s lazy, 1.3 s whole). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -264,23 +266,24 @@ static int key_removed(struct merge *m, const char *sub)
 
 static int walk_values(struct merge *m, const char *sub, int in_old, vk_reg_key ko, vk_reg_key kc)
 {
-    vk_reg_key kn = 0;
-    int in_new = find(m->n, sub, &kn, m->r->err);
-    if (in_new < 0)
-        return in_new;
     vk_reg_value *ov = NULL, *cv = NULL;
     size_t no = 0, nc = 0;
     int rc = in_old ? vk_reg_values(m->o, ko, &ov, &no, m->r->err) : 0;
     if (!rc)
         rc = vk_reg_values(m->c, kc, &cv, &nc, m->r->err);
-    for (size_t i = 0; !rc && i < nc; i++) {
-        const vk_reg_value *o = value_named(ov, no, cv[i].name);
-        if (!val_eq(o, &cv[i]))
-            rc = value_change(m, sub, in_old, in_new, kn, cv[i].name, o, &cv[i]);
+    /* The updated base's key is looked up only for a key where the user changed a value (most keys: none). */
+    vk_reg_key kn = 0;
+    int in_new = -1;
+    for (size_t i = 0; !rc && i < nc + no; i++) {
+        const vk_reg_value *o = i < nc ? value_named(ov, no, cv[i].name) : &ov[i - nc];
+        const vk_reg_value *c = i < nc ? &cv[i] : value_named(cv, nc, ov[i - nc].name);
+        if (i < nc ? val_eq(o, c) : c != NULL)
+            continue;
+        if (in_new < 0 && (in_new = find(m->n, sub, &kn, m->r->err)) < 0)
+            rc = in_new;
+        else
+            rc = value_change(m, sub, in_old, in_new, kn, i < nc ? cv[i].name : ov[i - nc].name, o, c);
     }
-    for (size_t i = 0; !rc && i < no; i++)
-        if (!value_named(cv, nc, ov[i].name))
-            rc = value_change(m, sub, in_old, in_new, kn, ov[i].name, &ov[i], NULL);
     vk_reg_values_free(ov, no);
     vk_reg_values_free(cv, nc);
     return rc;
@@ -331,9 +334,9 @@ int rbf_reg_merge(struct rbf_run *r, const char *file, const char *root, int *me
     const char *f = file[0] == '/' ? file + 1 : file;
     vk_error e = {0};
     /* An unreadable hive on one side is reported, not fatal: the files are still replayed. */
-    if (vk_reg_volume_open(r->old.vol, f, VK_REG_OPEN_LAZY, &m.o, &e) ||
-        vk_reg_volume_open(r->child.vol, f, VK_REG_OPEN_LAZY, &m.c, &e) ||
-        vk_reg_volume_open(r->upd.vol, f, VK_REG_OPEN_LAZY, &m.n, &e)) {
+    if (vk_reg_volume_open(r->old.vol, f, 0, &m.o, &e) ||
+        vk_reg_volume_open(r->child.vol, f, 0, &m.c, &e) ||
+        vk_reg_volume_open(r->upd.vol, f, 0, &m.n, &e)) {
         vk_reg_hive_close(m.o);
         vk_reg_hive_close(m.c);
         vk_reg_hive_close(m.n);
