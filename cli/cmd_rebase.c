@@ -116,6 +116,14 @@ static void print_json(const struct vk_rbf_result *r, const char *out, const cha
     out_end(&o);
 }
 
+/* libntfs-3g's warnings (errors reach the user through the failing call's vk_error), as the file commands print them. */
+static void ntfs_warning(void *ctx, enum vk_ntfs_log_level level, const char *msg)
+{
+    (void)ctx;
+    if (level == VK_NTFS_LOG_WARNING)
+        fprintf(stderr, "vhdkit: rebase: libntfs-3g: %s\n", msg);
+}
+
 static int rebase_files(struct ctx *c)
 {
     const char *out = arg_str(&c->args, "output");
@@ -123,7 +131,7 @@ static int rebase_files(struct ctx *c)
         return usage_error(c->cmd->name, "--files needs -o OUT (the new child of NEWPARENT)");
     if (arg_has(&c->args, "no-drop"))
         return usage_error(c->cmd->name, "--no-drop is for the sector rebase, not --files");
-    struct vk_rbf_opts o = {.old_base = arg_str(&c->args, "old-base")};
+    struct vk_rbf_opts o = {.old_base = arg_str(&c->args, "old-base"), .log = ntfs_warning};
     const char *prefer = arg_str(&c->args, "prefer");
     if (prefer && strcmp(prefer, "update") && strcmp(prefer, "user"))
         return usage_error(c->cmd->name, "--prefer takes 'update' or 'user', not '%s'", prefer);
