@@ -12,6 +12,8 @@ const struct opt opts_align[] = {
     {"fix", 0, NULL, "move every misaligned partition to the next boundary and fix what remembers the old place"},
     {"output", 'o', "OUT", "with --fix: write a new image OUT instead of moving in place"},
     {"dry-run", 'n', NULL, "with --fix: show what would move, write nothing"},
+    {"no-copy", 0, NULL, "with --fix on a raw or fixed image: move inside the file (journaled, no room needed) "
+                         "even when a copy beside it would fit"},
     {NULL, 0, NULL, NULL},
 };
 
@@ -95,6 +97,17 @@ static void print_text(const char *path, const struct vk_align_report *r)
         printf("all partitions aligned\n");
 }
 
+static const char *method_name(enum vk_align_method m)
+{
+    switch (m) {
+    case VK_ALIGN_BY_OUTPUT: return "output";
+    case VK_ALIGN_BY_JOURNAL: return "journal";
+    case VK_ALIGN_BY_BLOCKS: return "blocks";
+    case VK_ALIGN_BY_COPY: return "copy";
+    default: return "none";
+    }
+}
+
 static void print_fix(struct out *o, const char *path, const struct vk_align_opts *ao, const struct vk_align_result *r)
 {
     const struct vk_align_report *b = &r->before;
@@ -108,6 +121,7 @@ static void print_fix(struct out *o, const char *path, const struct vk_align_opt
             out_str(o, "output", ao->output);
         out_u64(o, "boundary", b->target);
         out_bool(o, "resumed", r->resumed);
+        out_str(o, "method", method_name(r->method));
         out_array(o, "partitions");
         for (unsigned i = 0; i < b->count; i++) {
             out_object(o, NULL);
@@ -143,6 +157,12 @@ static void print_fix(struct out *o, const char *path, const struct vk_align_opt
     if (r->new_disk_size != r->old_disk_size)
         printf("  disk grows from %llu to %llu bytes\n", (unsigned long long)r->old_disk_size,
                (unsigned long long)r->new_disk_size);
+    if (r->method == VK_ALIGN_BY_COPY)
+        printf("  written once as a copy beside the image, renamed over it\n");
+    else if (r->method == VK_ALIGN_BY_JOURNAL)
+        printf("  moved inside the file in journaled rounds\n");
+    else if (r->method == VK_ALIGN_BY_BLOCKS)
+        printf("  blocks rebuilt in free slots of the file\n");
     if (!dry)
         printf("  %u NTFS boot sectors, %u MountedDevices values, %u BCD elements updated; %.2f s\n", r->boot_sectors,
                r->mounted_devices, r->bcd_elements, r->seconds);
@@ -153,6 +173,8 @@ static int cmd_fix(struct ctx *c, uint64_t to)
     struct vk_align_opts ao = {.target = to, .output = arg_str(&c->args, "output")};
     if (arg_has(&c->args, "dry-run"))
         ao.flags |= VK_ALIGN_DRY_RUN;
+    if (arg_has(&c->args, "no-copy"))
+        ao.flags |= VK_ALIGN_NO_COPY;
     struct vk_align_result *r = calloc(1, sizeof *r);
     if (!r)
         return usage_error(NULL, "out of memory");
@@ -179,8 +201,8 @@ int cmd_align(struct ctx *c)
         return usage_error("align", "--to must be a multiple of 4096 bytes");
     if (arg_has(&c->args, "fix"))
         return cmd_fix(c, to);
-    if (arg_has(&c->args, "output") || arg_has(&c->args, "dry-run"))
-        return usage_error("align", "-o and --dry-run go with --fix");
+    if (arg_has(&c->args, "output") || arg_has(&c->args, "dry-run") || arg_has(&c->args, "no-copy"))
+        return usage_error("align", "-o, --dry-run and --no-copy go with --fix");
     struct vk_align_report *r = calloc(1, sizeof *r);
     if (!r)
         return usage_error(NULL, "out of memory");

@@ -354,6 +354,16 @@ VK_API int vk_align_scan(const char *path, uint64_t target, struct vk_align_repo
 
 enum vk_align_flags {
     VK_ALIGN_DRY_RUN = 1u << 0,    /* plan and report only; nothing is written */
+    VK_ALIGN_NO_COPY = 1u << 1,    /* in place on raw and fixed images: move inside the file even with room for a copy */
+};
+
+/* How an in-place fix went (vk_align_result.method). */
+enum vk_align_method {
+    VK_ALIGN_NONE = 0,             /* nothing written (dry run, nothing to move) */
+    VK_ALIGN_BY_OUTPUT,            /* a new image (-o) */
+    VK_ALIGN_BY_JOURNAL,           /* raw/fixed: moved inside the file in journaled rounds */
+    VK_ALIGN_BY_BLOCKS,            /* dynamic: blocks rebuilt in free slots, BAT entries switched */
+    VK_ALIGN_BY_COPY,              /* raw/fixed: aligned copy beside the image, renamed over it */
 };
 
 struct vk_align_opts {
@@ -371,6 +381,7 @@ struct vk_align_result {
     unsigned boot_sectors;         /* NTFS boot sectors (and backups) whose hidden-sectors field was set */
     unsigned mounted_devices;      /* SYSTEM\MountedDevices values pointed at the new offsets */
     unsigned bcd_elements;         /* BCD device elements pointed at the new offsets */
+    enum vk_align_method method;
     double seconds;
 };
 
@@ -379,7 +390,9 @@ struct vk_align_result {
  * boot sector's hidden sectors (and its backup), SYSTEM\MountedDevices and BCD device elements. In place, data
  * moves from the end of each partition backwards with progress in IMAGE.align-journal, so a run stopped at any
  * write is finished by running it again; the tables switch only after all data is copied. Differencing images
- * need `output`. */
+ * need `output`. Raw and fixed images, when their file system has room for a copy (and no VK_ALIGN_NO_COPY, no
+ * interrupted journaled run), get an aligned copy written beside them (IMAGE.vhdkit-align-tmp, synced) and renamed
+ * over them, mode and owner kept: each byte written once instead of twice. */
 VK_API int vk_align_fix(const char *path, const struct vk_align_opts *opts, struct vk_align_result *res,
                         vk_error *err);
 

@@ -3,6 +3,7 @@
  * then patch what remembers the old place (align_patch.c). */
 #include "ops/align_journal.h"
 #include "ops/align_redo.h"
+#include "vhd/format.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -11,10 +12,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <time.h>
 #include <unistd.h>
 
 #define CHUNK_MAX (8u << 20)
+#define COPY_SUFFIX ".vhdkit-align-tmp"
+#define COPY_MARGIN (64u << 20) /* free space kept beyond the copy */
 #define UNIT 4096u
 
 static double now(void)
@@ -181,7 +185,9 @@ static int fix_in_place(const char *path, vk_dev *disk, vk_vhd *vhd, struct alig
     return rc;
 }
 
-/* Copies everything outside the moved partitions at the same offsets, then the moved ones at their new places. */
+/* The aligned disk into a fresh `dst`, segment by segment as align_seg_at defines it (the in-place paths follow the
+ * same map, so every method gives the same bytes): unmoved bytes at their offsets, moved ones at their new places,
+ * vacated ones (old EBRs and volume heads no partition covers any more) left zero. */
 static int copy_all(vk_dev *src, vk_dev *dst, const struct align_plan *p, struct vk_align_result *res, vk_error *err)
 {
     uint8_t *buf = malloc(CHUNK_MAX);
@@ -189,26 +195,18 @@ static int copy_all(vk_dev *src, vk_dev *dst, const struct align_plan *p, struct
         return vk_fail(err, VK_E_NOMEM, src->name, VK_NO_OFFSET, NULL);
     uint64_t w = 0;
     int rc = 0;
-    uint64_t pos = 0;
-    while (pos < src->size && !rc) {
-        /* The next moved partition starting at or after pos (they do not overlap). */
-        uint64_t next = src->size, skip = 0;
-        for (unsigned k = 0; k < p->nmoves; k++) {
-            const vk_part *q = &p->parts[p->order[k]];
-            if (q->start_off >= pos && q->start_off < next) {
-                next = q->start_off;
-                skip = q->len;
-            }
-        }
-        rc = copy_range(src, dst, pos, pos, next - pos, buf, &w, err);
-        pos = next + skip;
+    for (uint64_t v = 0; v < p->new_size && !rc;) {
+        uint64_t from, end;
+        int kind = align_seg_at(p, v, &from, &end);
+        if (end > p->new_size)
+            end = p->new_size;
+        uint64_t len = end - v;
+        if (kind != ALIGN_SEG_VACATED && from < src->size)
+            rc = copy_range(src, dst, from, v, len < src->size - from ? len : src->size - from, buf, &w, err);
+        v = end;
     }
-    for (unsigned k = 0; k < p->nmoves && !rc; k++) {
-        unsigned i = p->order[k];
-        res->bytes_moved += p->parts[i].len;
-        rc = copy_range(src, dst, p->parts[i].start_off, p->new_lba[i] * VK_SECTOR_SIZE, p->parts[i].len, buf, &w,
-                        err);
-    }
+    for (unsigned k = 0; k < p->nmoves; k++)
+        res->bytes_moved += p->parts[p->order[k]].len;
     free(buf);
     return rc;
 }
@@ -227,6 +225,24 @@ static int patch_registry_of(const char *path, const struct align_plan *p, struc
     if (!rc && vhd)
         rc = vk_vhd_flush(vhd, err);
     vk_dev_close(disk);
+    return rc;
+}
+
+/* The end of every new-file fix: the hives are changed through an ordinary (not bulk) open of the finished image
+ * (NTFS reads back what it writes, which a bulk image does not promise), the file takes `keep`'s mode and owner when
+ * it replaces that file, then the rename and the folder's sync. A failure removes the new file. */
+static int publish(int rc, const char *tmp, const char *out, const struct stat *keep, const struct align_plan *p,
+                   struct vk_align_result *res, vk_error *err)
+{
+    if (!rc)
+        rc = patch_registry_of(tmp, p, res, err);
+    if (!rc && keep && (chmod(tmp, keep->st_mode & 07777) < 0 || chown(tmp, keep->st_uid, keep->st_gid) < 0))
+        rc = vk_fail_errno(err, VK_E_IO, errno, tmp, VK_NO_OFFSET, "cannot give it the mode and owner of %s", out);
+    if (!rc && rename(tmp, out) < 0)
+        rc = vk_fail_errno(err, VK_E_IO, errno, out, VK_NO_OFFSET, "cannot rename %s into place", tmp);
+    if (!rc)
+        return vk_sync_parent_dir(out, err);
+    unlink(tmp);
     return rc;
 }
 
@@ -279,16 +295,62 @@ static int fix_to_output(vk_dev *src, vk_vhd *svhd, const struct align_plan *p, 
             rc = vk_dev_flush(dst, err);
         vk_dev_close(dst);
     }
-    /* The hives are changed through an ordinary (not bulk) open of the finished image: NTFS reads back what it
-     * writes, which a bulk image does not promise. */
+    return publish(rc, tmp, out, NULL, p, res, err);
+}
+
+/* Fixed VHDs and raw disks in place, when there is room: the aligned disk is written once, beside the image, and
+ * renamed over it (DESIGN.md: new-file modes write elsewhere, fsync, rename), instead of moved inside the file with
+ * every byte written twice. The copy is the raw data (a fixed VHD gets its own footer back, byte for byte: same
+ * UUID, times and geometry, so for Hyper-V and for children it is the same disk; one that had to grow was resized
+ * first, as in place). */
+static int fix_by_copy(const char *path, vk_dev *src, vk_vhd *svhd, const struct align_plan *p,
+                       struct vk_align_result *res, vk_error *err)
+{
+    char tmp[4200];
+    if ((size_t)snprintf(tmp, sizeof tmp, "%s" COPY_SUFFIX, path) >= sizeof tmp)
+        return vk_fail(err, VK_E_USAGE, path, VK_NO_OFFSET, "path too long");
+    struct stat st;
+    if (stat(path, &st) < 0)
+        return vk_fail_errno(err, VK_E_IO, errno, path, VK_NO_OFFSET, "cannot stat");
+    if (unlink(tmp) < 0 && errno != ENOENT) /* the name is ours: only an interrupted run leaves it */
+        return vk_fail_errno(err, VK_E_IO, errno, tmp, VK_NO_OFFSET, "cannot remove the leftover of an earlier run");
+    uint8_t footer[VHD_FOOTER_LEN];
+    vk_dev *file = svhd ? vk_vhd_file(svhd) : NULL, *dst = NULL;
+    int rc = file ? vk_dev_read(file, footer, sizeof footer, file->size - sizeof footer, err) : 0;
     if (!rc)
-        rc = patch_registry_of(tmp, p, res, err);
-    if (!rc && rename(tmp, out) < 0)
-        rc = vk_fail_errno(err, VK_E_IO, errno, out, VK_NO_OFFSET, "cannot rename %s into place", tmp);
+        rc = vk_dev_open_file(tmp, VK_FILE_RDWR | VK_FILE_CREATE, &dst, err);
     if (!rc)
-        return vk_sync_parent_dir(out, err);
-    unlink(tmp);
-    return rc;
+        rc = vk_dev_set_size(dst, p->new_size, err);
+    if (!rc)
+        rc = copy_all(src, dst, p, res, err);
+    if (!rc)
+        rc = finish_patches(dst, p, 0, res, err);
+    if (!rc && file)
+        rc = vk_dev_write(dst, footer, sizeof footer, p->new_size, err);
+    if (!rc)
+        rc = vk_dev_flush(dst, err);
+    vk_dev_close(dst);
+    return publish(rc, tmp, path, &st, p, res, err);
+}
+
+/* A copy fits: the image's kind allows it (raw; fixed with its footer right after the data) and its file
+ * system has room for what the file holds now (allocated bytes: a sparse raw disk's copy stays as sparse) and a
+ * margin. */
+static int copy_fits(const char *path, vk_dev *disk, vk_vhd *vhd, const struct align_plan *p)
+{
+    if (vhd) {
+        struct vk_vhd_info info;
+        if (vk_vhd_get_info(vhd, &info) || info.type != VK_VHD_FIXED || p->new_size > disk->size ||
+            vk_vhd_file(vhd)->size != disk->size + VHD_FOOTER_LEN)
+            return 0;
+    }
+    char dir[4096];
+    snprintf(dir, sizeof dir, "%s", path);
+    struct stat st;
+    struct statvfs fs;
+    if (stat(path, &st) < 0 || statvfs(dirname(dir), &fs) < 0)
+        return 0;
+    return (uint64_t)fs.f_bavail * fs.f_frsize >= (uint64_t)st.st_blocks * 512 + COPY_MARGIN;
 }
 
 static void report_plan(const struct align_plan *p, struct vk_align_result *res)
@@ -386,9 +448,14 @@ int vk_align_fix(const char *path, const struct vk_align_opts *opts, struct vk_a
     } else if (opts->flags & VK_ALIGN_DRY_RUN) {
         /* counted by align_precheck */
     } else if (opts->output) {
+        res->method = VK_ALIGN_BY_OUTPUT;
         rc = fix_to_output(disk, vhd, p, opts->output, res, err);
+    } else if (!j.found && !(opts->flags & VK_ALIGN_NO_COPY) && copy_fits(path, disk, vhd, p)) {
+        res->method = VK_ALIGN_BY_COPY;
+        rc = fix_by_copy(path, disk, vhd, p, res, err);
     } else {
         rc = fix_in_place(path, disk, vhd, p, &j, res, err);
+        res->method = p->method == ALIGN_METHOD_BLOCKS ? VK_ALIGN_BY_BLOCKS : VK_ALIGN_BY_JOURNAL;
     }
     align_journal_close(&j);
     if (vhd && disk) {

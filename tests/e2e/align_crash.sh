@@ -8,6 +8,8 @@
 # Raw moves in 8 MiB rounds (VHDKIT_TEST_ALIGN_ROUND), larger than the ~1 MiB shift, so each round is saved in the
 # journal before it is written (stops and torn writes inside the journal record, the slot, and the round's writes);
 # the dynamic disk (2 MiB blocks) in batches of two blocks, each built in a free slot before its BAT entries switch.
+# Raw in place with room for a copy (the default): the aligned disk is written beside it and renamed over it;
+# stopped and torn at every write, the image is untouched (same sha256) and a rerun gives the reference.
 # Points: the first 3, an even sample and the last few; for raw torn writes also every one of the writes of the
 # registry step (its redo log, the slot naming it, the writes applied) and the 3 before it (boot sectors, tables):
 # the registry step goes through the journal, so a write torn inside libntfs-3g's updates is applied again.
@@ -47,19 +49,21 @@ state() {
 for kind in raw vhd; do
     case $kind in raw) round=8388608 ;; vhd) round=4194304 ;; esac
     export VHDKIT_TEST_ALIGN_ROUND=$round
+    # raw: the journaled move inside the file (--no-copy; the default copies when there is room, tested below)
+    case $kind in raw) nocopy=--no-copy ;; *) nocopy= ;; esac
     src=$T/xp.$kind ref=$T/ref.$kind img=$T/y.$kind
     cp "$src" "$ref"
-    vk align --fix "$ref" >/dev/null
+    vk align --fix $nocopy "$ref" >/dev/null
     state "$ref" >"$T/state.ref"
     grep -q '00,00,10,00,00,00,00,00$' "$T/state.ref" && ok "$kind: MountedDevices points at 1 MiB after a run" ||
         not_ok "$kind: MountedDevices points at 1 MiB after a run"
-    n=$(cp "$src" "$img" && VHDKIT_TEST_FAULT=count "$VHDKIT" align --fix "$img" 2>&1 >/dev/null |
+    n=$(cp "$src" "$img" && VHDKIT_TEST_FAULT=count "$VHDKIT" align --fix $nocopy "$img" 2>&1 >/dev/null |
         sed -n 's/^vhdkit-test-writes: //p')
     [ "${n:-0}" -gt 0 ] && state "$img" | cmp -s - "$T/state.ref" && ok "$kind: a counted run gives the reference ($n writes)" ||
         not_ok "$kind: counted run"
     # the writes before the registry step: a run on a copy whose SYSTEM has no MountedDevices to patch
     n0=$(cp "$src" "$img" && vk reg del -r "$img" 'HKLM\SYSTEM\MountedDevices' >/dev/null &&
-        VHDKIT_TEST_FAULT=count "$VHDKIT" align --fix "$img" 2>&1 >/dev/null | sed -n 's/^vhdkit-test-writes: //p')
+        VHDKIT_TEST_FAULT=count "$VHDKIT" align --fix $nocopy "$img" 2>&1 >/dev/null | sed -n 's/^vhdkit-test-writes: //p')
     [ "${n0:-0}" -gt 0 ] && [ "$n0" -lt "$n" ] && ok "$kind: $((n - n0)) of the writes are the registry step's" ||
         not_ok "$kind: registry step's writes ($n0 of $n before it)"
     bad=""
@@ -73,8 +77,8 @@ for kind in raw vhd; do
         for k in $pts; do
             cp "$src" "$img"
             rm -f "$img.align-journal" "$img.align-journal.tmp"
-            VHDKIT_TEST_FAULT=$mode:$k "$VHDKIT" align --fix "$img" >/dev/null 2>&1
-            "$VHDKIT" align --fix "$img" >/dev/null 2>"$T/err" || bad="$bad $mode:$k(resume failed: $(head -c 200 "$T/err"))"
+            VHDKIT_TEST_FAULT=$mode:$k "$VHDKIT" align --fix $nocopy "$img" >/dev/null 2>&1
+            "$VHDKIT" align --fix $nocopy "$img" >/dev/null 2>"$T/err" || bad="$bad $mode:$k(resume failed: $(head -c 200 "$T/err"))"
             state "$img" | cmp -s - "$T/state.ref" || bad="$bad $mode:$k"
             test -e "$img.align-journal" && bad="$bad $mode:$k(journal left)"
             tried=$((tried + 1))
@@ -132,3 +136,36 @@ is "$bad" "" "dyn: stopped at each of the $n writes (stop and torn: $tried runs)
 qemu-img convert -f vpc -O raw "$T/y.vhd" "$T/q.raw" && cmp -s "$T/q.raw" "$T/dref.raw" &&
     ok "dyn: qemu-img reads the last resumed image as the reference" || not_ok "dyn: qemu-img reads the resumed image"
 is "$(status vk align "$T/y.vhd")" 0 "dyn: aligned after the resumed runs"
+
+# Raw in place by copy (the default when the file system has room): a stop or torn write at any write leaves the
+# image as it was, byte for byte; a rerun replaces the leftover copy and gives what an uninterrupted run gives.
+unset VHDKIT_TEST_ALIGN_ROUND
+cp "$T/xp.raw" "$T/cref.raw"
+vk align --fix --json "$T/cref.raw" >"$T/c.json"
+grep -q '"method": "copy"' "$T/c.json" && ok "raw in place with room: method copy" || not_ok "raw in place: method $(grep method "$T/c.json")"
+state "$T/cref.raw" >"$T/cstate.ref"
+cmp -s "$T/cstate.ref" "$T/state.ref" && ok "copy: same files, first MiB and MountedDevices as the journaled move" ||
+    not_ok "copy: differs from the journaled move"
+orig=$(sha256sum <"$T/xp.raw")
+n=$(cp "$T/xp.raw" "$T/c.raw" && VHDKIT_TEST_FAULT=count "$VHDKIT" align --fix "$T/c.raw" 2>&1 >/dev/null |
+    sed -n 's/^vhdkit-test-writes: //p')
+[ "${n:-0}" -gt 0 ] && ok "copy: $n write points" || not_ok "copy: write points ($n)"
+# every write point leaves the image untouched; the rerun's result is compared at a sample of them (state() reads
+# every file)
+rerun=" $(points "$n" 3 6 | tr '\n' ' ')"
+bad=""
+for mode in stop torn; do
+    k=0
+    while [ "$k" -lt "${n:-0}" ]; do
+        cp "$T/xp.raw" "$T/c.raw"
+        VHDKIT_TEST_FAULT=$mode:$k "$VHDKIT" align --fix "$T/c.raw" >/dev/null 2>&1
+        [ "$(sha256sum <"$T/c.raw")" = "$orig" ] || bad="$bad $mode:$k(image changed)"
+        case $rerun in *" $k "*)
+            "$VHDKIT" align --fix "$T/c.raw" >/dev/null 2>"$T/err" || bad="$bad $mode:$k(rerun failed: $(head -c 200 "$T/err"))"
+            state "$T/c.raw" | cmp -s - "$T/cstate.ref" || bad="$bad $mode:$k"
+            test -e "$T/c.raw.vhdkit-align-tmp" && bad="$bad $mode:$k(copy left)" ;;
+        esac
+        k=$((k + 1))
+    done
+done
+is "$bad" "" "copy: a stop or torn write at each of the $n writes leaves the image untouched; reruns complete"

@@ -194,8 +194,24 @@ vk convert "$T/s.vhd" "$T/s.raw" --type raw >/dev/null
 vk convert "$T/s.vhd" "$T/s.fixed" --type fixed >/dev/null
 for k in vhd raw fixed; do
     cp "$T/s.$k" "$T/si.$k"
-    is "$(status vk align --fix "$T/si.$k")" 0 "same bytes: $k in place exits 0"
+    chmod 640 "$T/si.$k"
+    vk align --fix --json "$T/si.$k" >"$T/si.$k.json"
+    is "$?" 0 "same bytes: $k in place exits 0"
 done
+# raw and fixed: copied beside and renamed over (room here), mode kept, nothing left; --no-copy moves inside the file
+for k in raw fixed; do
+    grep -q '"method": "copy"' "$T/si.$k.json" && ok "same bytes: $k in place went by copy" || not_ok "same bytes: $k method"
+    is "$(stat -c %a "$T/si.$k")" 640 "same bytes: $k keeps its mode through the copy"
+    test -e "$T/si.$k.vhdkit-align-tmp" && not_ok "same bytes: $k copy left behind" || ok "same bytes: $k no copy left behind"
+    cp "$T/s.$k" "$T/sj.$k"
+    vk align --fix --no-copy --json "$T/sj.$k" >"$T/sj.json"
+    grep -q '"method": "journal"' "$T/sj.json" && ok "same bytes: $k --no-copy went by the journal" ||
+        not_ok "same bytes: $k --no-copy method"
+    cmp -s "$T/sj.$k" "$T/si.$k" && ok "same bytes: $k by copy = by journal, byte for byte" || not_ok "same bytes: $k copy != journal"
+done
+grep -q '"method": "blocks"' "$T/si.vhd.json" && ok "same bytes: dynamic in place went by blocks" || not_ok "same bytes: dynamic method"
+is "$(vk info --json "$T/si.fixed" | sed -n 's/.*"uuid": "\(.*\)".*/\1/p' | head -1)" \
+    "$(vk info --json "$T/s.fixed" | sed -n 's/.*"uuid": "\(.*\)".*/\1/p' | head -1)" "same bytes: the fixed VHD keeps its UUID"
 is "$(status vk align --fix -o "$T/so.vhd" "$T/s.vhd")" 0 "same bytes: -o exits 0"
 vk read "$T/si.vhd" | cmp -s - "$T/si.raw" && ok "same bytes: dynamic in place = raw in place" || not_ok "same bytes: dynamic = raw"
 vk read "$T/si.fixed" | cmp -s - "$T/si.raw" && ok "same bytes: fixed in place = raw in place" || not_ok "same bytes: fixed = raw"
@@ -210,7 +226,7 @@ is "$(dd if="$T/si.raw" bs=512 skip=63 count=1985 2>/dev/null | tr -d '\000' | w
 is "$(stat -c %s "$T/si.vhd")" "$(stat -c %s "$T/so.vhd")" "same bytes: the dynamic file is as large as -o's"
 vk check "$T/si.vhd" >"$T/chk" 2>&1 && ! grep -q "referenced by no BAT" "$T/chk" &&
     ok "same bytes: check clean, no unreferenced space" || { not_ok "same bytes: check"; sed 's/^/#   /' "$T/chk"; }
-rm -f "$T/q.raw" "$T"/s.* "$T"/si.* "$T/so.vhd"
+rm -f "$T/q.raw" "$T"/s.* "$T"/si.* "$T"/sj.* "$T/so.vhd"
 
 "$VKGEN" --out "$T/gpt.vhd" --layout gpt --size 160M --files 3 --quiet
 cp "$T/gpt.vhd" "$T/gpt0.vhd"
