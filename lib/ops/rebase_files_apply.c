@@ -302,16 +302,25 @@ static int stream_changed(const struct rbf_change *c, const char *name)
     return 0;
 }
 
+/* OUT's entry at `path`: *exists is 0 when there is none (not an error here). */
+static int stat_out(struct rbf_run *r, const char *path, vk_ntfs_stat *st, int *exists)
+{
+    int rc = vk_ntfs_stat_path(r->out.vol, path, st, r->err);
+    *exists = !rc;
+    if (rc && rc != VK_E_NOTFOUND)
+        return rc;
+    vk_error_clear(r->err);
+    return 0;
+}
+
 static int write_file(struct plan *p, const struct rbf_change *c, struct vk_rbf_item *it, int full,
                       const vk_ntfs_stat *cst)
 {
     struct rbf_run *r = p->r;
     vk_ntfs_stat ost;
-    int rc = vk_ntfs_stat_path(r->out.vol, c->path, &ost, r->err);
-    int exists = !rc;
-    if (rc && rc != VK_E_NOTFOUND)
+    int exists, rc = stat_out(r, c->path, &ost, &exists);
+    if (rc)
         return rc;
-    vk_error_clear(r->err);
     int recreate = 0;
     if (exists) {
         /* A folder in the way goes whole; a stream OUT has and the user's file lacks cannot be dropped alone through
@@ -358,11 +367,9 @@ static int write_dir(struct plan *p, const struct rbf_change *c, int full, const
 {
     struct rbf_run *r = p->r;
     vk_ntfs_stat ost;
-    int rc = vk_ntfs_stat_path(r->out.vol, c->path, &ost, r->err);
-    int exists = !rc;
-    if (rc && rc != VK_E_NOTFOUND)
+    int exists, rc = stat_out(r, c->path, &ost, &exists);
+    if (rc)
         return rc;
-    vk_error_clear(r->err);
     if (exists) {
         int was_file = !ost.is_dir;
         vk_ntfs_stat_free(&ost);
