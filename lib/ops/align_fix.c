@@ -333,6 +333,15 @@ static int fix_by_copy(const char *path, vk_dev *src, vk_vhd *svhd, const struct
     return publish(rc, tmp, path, &st, p, res, err);
 }
 
+/* Removes IMAGE.vhdkit-align-tmp, the copy a stopped run may leave (only vhdkit makes that name, and the image's
+ * lock, held here, keeps other runs away from it). */
+static void drop_leftover_copy(const char *path)
+{
+    char tmp[4200];
+    if ((size_t)snprintf(tmp, sizeof tmp, "%s" COPY_SUFFIX, path) < sizeof tmp)
+        (void)unlink(tmp);
+}
+
 /* A copy fits: the image's kind allows it (raw; fixed with its footer right after the data) and its file
  * system has room for what the file holds now (allocated bytes: a sparse raw disk's copy stays as sparse) and a
  * margin. */
@@ -456,6 +465,8 @@ int vk_align_fix(const char *path, const struct vk_align_opts *opts, struct vk_a
     } else {
         rc = fix_in_place(path, disk, vhd, p, &j, res, err);
         res->method = p->method == ALIGN_METHOD_BLOCKS ? VK_ALIGN_BY_BLOCKS : VK_ALIGN_BY_JOURNAL;
+        if (!rc)
+            drop_leftover_copy(path); /* a stopped copy run, finished another way: its space is given back */
     }
     align_journal_close(&j);
     if (vhd && disk) {

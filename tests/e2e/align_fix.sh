@@ -210,6 +210,16 @@ for k in raw fixed; do
     cmp -s "$T/sj.$k" "$T/si.$k" && ok "same bytes: $k by copy = by journal, byte for byte" || not_ok "same bytes: $k copy != journal"
 done
 grep -q '"method": "blocks"' "$T/si.vhd.json" && ok "same bytes: dynamic in place went by blocks" || not_ok "same bytes: dynamic method"
+# a copy a killed run left behind (SIGKILL skips the cleanup) is replaced by the next copy run, removed by a journaled one
+for how in "" --no-copy; do
+    cp "$T/s.raw" "$T/sk.raw"
+    head -c 1048576 /dev/urandom >"$T/sk.raw.vhdkit-align-tmp"
+    vk align --fix $how "$T/sk.raw" >/dev/null
+    test -e "$T/sk.raw.vhdkit-align-tmp" && not_ok "leftover copy stays after align --fix $how" ||
+        ok "leftover copy removed by align --fix ${how:-(copy)}"
+    cmp -s "$T/sk.raw" "$T/si.raw" && ok "leftover copy: align --fix ${how:-(copy)} gives the same disk" ||
+        not_ok "leftover copy: align --fix $how result differs"
+done
 is "$(vk info --json "$T/si.fixed" | sed -n 's/.*"uuid": "\(.*\)".*/\1/p' | head -1)" \
     "$(vk info --json "$T/s.fixed" | sed -n 's/.*"uuid": "\(.*\)".*/\1/p' | head -1)" "same bytes: the fixed VHD keeps its UUID"
 is "$(status vk align --fix -o "$T/so.vhd" "$T/s.vhd")" 0 "same bytes: -o exits 0"
@@ -226,7 +236,7 @@ is "$(dd if="$T/si.raw" bs=512 skip=63 count=1985 2>/dev/null | tr -d '\000' | w
 is "$(stat -c %s "$T/si.vhd")" "$(stat -c %s "$T/so.vhd")" "same bytes: the dynamic file is as large as -o's"
 vk check "$T/si.vhd" >"$T/chk" 2>&1 && ! grep -q "referenced by no BAT" "$T/chk" &&
     ok "same bytes: check clean, no unreferenced space" || { not_ok "same bytes: check"; sed 's/^/#   /' "$T/chk"; }
-rm -f "$T/q.raw" "$T"/s.* "$T"/si.* "$T"/sj.* "$T/so.vhd"
+rm -f "$T/q.raw" "$T"/s.* "$T"/si.* "$T"/sj.* "$T"/sk.* "$T/so.vhd"
 
 "$VKGEN" --out "$T/gpt.vhd" --layout gpt --size 160M --files 3 --quiet
 cp "$T/gpt.vhd" "$T/gpt0.vhd"
