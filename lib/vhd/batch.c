@@ -2,6 +2,7 @@
 /* Batched crash ordering (batch.h): blocks appended and bitmap bits to set wait in memory until a commit writes
  * them after one fsync of the data they point at. Memory is bounded: the batch commits itself when full. */
 #include "vhd/batch_int.h"
+#include "vhd/relocate.h"
 
 #include <fcntl.h>
 #include <stdlib.h>
@@ -233,10 +234,9 @@ int vhd_batch_append(vk_vhd *vhd, uint32_t blk, const uint8_t *slot, vk_error *e
         block_off / VHD_SECTOR >= VHD_BAT_UNUSED)
         return vk_fail(err, VK_E_NOSPACE, vhd->path, vhd->end_off, "the image file cannot grow further");
     /* The footer moves first: the block then overwrites the old one, never the only valid copy. */
-    int rc = vk_dev_write(vhd->file, vhd->footer_raw, VHD_FOOTER_LEN, new_end, err);
+    int rc = vhd_rel_grow(vhd, new_end, err);
     if (rc)
         return rc;
-    vhd->end_off = new_end;
     if ((rc = vk_dev_write(vhd->file, slot, len, block_off, err)) ||
         (rc = bitmap_cache_put(vhd, blk, slot, err)))
         return rc;

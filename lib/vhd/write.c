@@ -8,6 +8,7 @@
 #include "core/bytes.h"
 #include "core/checked.h"
 #include "vhd/batch_int.h"
+#include "vhd/relocate.h"
 
 /* Write unit of differencing disks: one byte of sector bitmap. */
 #define DIFF_UNIT (8u * VHD_SECTOR)
@@ -89,10 +90,10 @@ static int alloc_block(vk_vhd *vhd, uint32_t blk, const uint8_t *data, uint32_t 
         ck_add_u64(block_off, (uint64_t)vhd->bitmap_bytes + vhd->block_size, &new_end) ||
         block_off / VHD_SECTOR >= VHD_BAT_UNUSED)
         return vk_fail(err, VK_E_NOSPACE, vhd->path, vhd->end_off, "the image file cannot grow further");
-    int rc = vk_dev_write(vhd->file, vhd->footer_raw, VHD_FOOTER_LEN, new_end, err);
+    /* The footer moves up first: from then on the space before it is ours, used or leaked. */
+    int rc = vhd_rel_grow(vhd, new_end, err);
     if (rc)
         return rc;
-    vhd->end_off = new_end; /* from here on the space before it is ours, used or leaked */
     uint8_t *bits = calloc(1, vhd->bitmap_bytes);
     if (!bits)
         return vk_fail(err, VK_E_NOMEM, vhd->path, VK_NO_OFFSET, NULL);
