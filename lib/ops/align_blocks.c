@@ -25,6 +25,7 @@
 #include <string.h>
 
 #include "core/bytes.h"
+#include "dev/cache_hint.h"
 #include "part/layout.h"
 #include "vhd/compact_io.h"
 #include "vhd/format.h"
@@ -292,7 +293,7 @@ static int copy_phase(struct bmover *m, struct vk_align_result *res, vk_error *e
                 if (!(rc = take_slot(m, &off, err)))
                     rc = vk_dev_write(m->file, m->slot, (size_t)m->lay.slot, off, err);
                 if (!rc)
-                    vhd_cio_start_writeback(m->vhd, off, m->lay.slot); /* the batch's fsync then waits less */
+                    vk_dev_start_writeback(vk_vhd_file(m->vhd), off, m->lay.slot); /* the batch's fsync then waits less */
                 nw = (uint32_t)(off / VHD_SECTOR);
             } else if (old == VHD_BAT_UNUSED) {
                 continue;

@@ -3,6 +3,7 @@
  * then patch what remembers the old place (align_patch.c). */
 #include "ops/align_journal.h"
 #include "ops/align_redo.h"
+#include "dev/cache_hint.h"
 #include "vhd/format.h"
 
 #include <errno.h>
@@ -60,9 +61,32 @@ static int piece_zero(vk_dev *dev, struct ext_cursor *c, uint64_t off, uint64_t 
     return 1;
 }
 
+/* The page cache of a copy: the written pieces go to disk as they are made, and what is on disk and read no more
+ * (written pieces some chunks back; source pieces when the source is about to be replaced) leaves the cache. The
+ * copy then uses a few chunks of memory however big the disk, and the final fsync waits for little. */
+struct copy_stream {
+    vk_dev *dst;
+    vk_dev *drop_src;       /* the source's host file, when it is replaced by the copy; else NULL */
+    uint64_t kicked, freed; /* dst offsets up to which writeback was started, and the cache released */
+};
+
+#define STREAM_LAG (4 * (uint64_t)CHUNK_MAX) /* written bytes kept cached while their writeback runs */
+
+static void stream_advance(struct copy_stream *s, uint64_t dst_end)
+{
+    if (dst_end <= s->kicked)
+        return;
+    vk_dev_start_writeback(s->dst, s->kicked, dst_end - s->kicked);
+    s->kicked = dst_end;
+    if (dst_end > STREAM_LAG && dst_end - STREAM_LAG > s->freed) {
+        vk_dev_release_cache(s->dst, s->freed, dst_end - STREAM_LAG - s->freed, 1);
+        s->freed = dst_end - STREAM_LAG;
+    }
+}
+
 /* Copies [from, from+len) to `to` (a new image, which reads as zero everywhere: nothing to overlap, zero pieces
  * not written) in pieces of CHUNK_MAX. */
-static int copy_range(vk_dev *src, vk_dev *dst, uint64_t from, uint64_t to, uint64_t len, uint8_t *buf,
+static int copy_range(vk_dev *src, struct copy_stream *s, uint64_t from, uint64_t to, uint64_t len, uint8_t *buf,
                       uint64_t *written, vk_error *err)
 {
     struct ext_cursor c = {0};
@@ -73,6 +97,8 @@ static int copy_range(vk_dev *src, vk_dev *dst, uint64_t from, uint64_t to, uint
             return rc;
         if (!rc && (rc = vk_dev_read(src, buf, n, from + done, err)))
             return rc;
+        if (s->drop_src)
+            vk_dev_release_cache(s->drop_src, from + done, n, 0);
         /* Only the non-zero 4 KiB runs are written: the rest of a fresh image already reads as zero. */
         for (size_t at = 0; !rc && at < n;) {
             size_t end = at;
@@ -80,7 +106,7 @@ static int copy_range(vk_dev *src, vk_dev *dst, uint64_t from, uint64_t to, uint
                 end += n - end < UNIT ? n - end : UNIT;
             if (end > at) {
                 *written += end - at;
-                if ((rc = vk_dev_write(dst, buf + at, end - at, to + done + at, err)))
+                if ((rc = vk_dev_write(s->dst, buf + at, end - at, to + done + at, err)))
                     return rc;
             }
             at = end;
@@ -88,6 +114,7 @@ static int copy_range(vk_dev *src, vk_dev *dst, uint64_t from, uint64_t to, uint
                 at += n - at < UNIT ? n - at : UNIT;
         }
         done += n;
+        stream_advance(s, to + done);
     }
     return 0;
 }
@@ -188,8 +215,10 @@ static int fix_in_place(const char *path, vk_dev *disk, vk_vhd *vhd, struct alig
 /* The aligned disk into a fresh `dst`, segment by segment as align_seg_at defines it (the in-place paths follow the
  * same map, so every method gives the same bytes): unmoved bytes at their offsets, moved ones at their new places,
  * vacated ones (old EBRs and volume heads no partition covers any more) left zero. */
-static int copy_all(vk_dev *src, vk_dev *dst, const struct align_plan *p, struct vk_align_result *res, vk_error *err)
+static int copy_all(vk_dev *src, vk_dev *drop_src, vk_dev *dst, const struct align_plan *p,
+                    struct vk_align_result *res, vk_error *err)
 {
+    struct copy_stream s = {.dst = dst, .drop_src = drop_src};
     uint8_t *buf = malloc(CHUNK_MAX);
     if (!buf)
         return vk_fail(err, VK_E_NOMEM, src->name, VK_NO_OFFSET, NULL);
@@ -202,7 +231,7 @@ static int copy_all(vk_dev *src, vk_dev *dst, const struct align_plan *p, struct
             end = p->new_size;
         uint64_t len = end - v;
         if (kind != ALIGN_SEG_VACATED && from < src->size)
-            rc = copy_range(src, dst, from, v, len < src->size - from ? len : src->size - from, buf, &w, err);
+            rc = copy_range(src, &s, from, v, len < src->size - from ? len : src->size - from, buf, &w, err);
         v = end;
     }
     for (unsigned k = 0; k < p->nmoves; k++)
@@ -283,7 +312,7 @@ static int fix_to_output(vk_dev *src, vk_vhd *svhd, const struct align_plan *p, 
     if (!rc && dst->size < p->new_size)
         rc = vk_fail(err, VK_E_UNSUPPORTED, tmp, VK_NO_OFFSET, "the new image is smaller than the plan needs");
     if (!rc)
-        rc = copy_all(src, dst, p, res, err);
+        rc = copy_all(src, NULL, dst, p, res, err);
     if (!rc)
         rc = finish_patches(dst, p, 0, res, err);
     if (dvhd) {
@@ -322,7 +351,7 @@ static int fix_by_copy(const char *path, vk_dev *src, vk_vhd *svhd, const struct
     if (!rc)
         rc = vk_dev_set_size(dst, p->new_size, err);
     if (!rc)
-        rc = copy_all(src, dst, p, res, err);
+        rc = copy_all(src, file ? file : src, dst, p, res, err); /* the source goes: its pages may too */
     if (!rc)
         rc = finish_patches(dst, p, 0, res, err);
     if (!rc && file)

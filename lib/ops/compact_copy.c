@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "dev/cache_hint.h"
 #include "vhd/format.h"
 #include "core/sort.h"
 
@@ -143,7 +144,7 @@ static int copy_blocks(struct cplan *p, vk_vhd *dst, const struct vk_compact_opt
         plan_account(res, &bp);
         uint64_t end = vk_vhd_file(dst)->size;
         if (end - flushed >= WRITEBACK_STEP) {
-            vhd_cio_start_writeback(dst, flushed, end - flushed);
+            vk_dev_start_writeback(vk_vhd_file(dst), flushed, end - flushed);
             flushed = end;
         }
         if (o->progress)

@@ -11,6 +11,7 @@
 #include "core/bytes.h"
 #include "core/checked.h"
 #include "core/sort.h"
+#include "dev/cache_hint.h"
 
 #define MAX_PENDING 4096u   /* new blocks whose BAT entry waits */
 #define MAX_DIRTY 64u       /* blocks live before the batch whose bitmap bits wait */
@@ -180,13 +181,7 @@ static void kick(vk_vhd *vhd, struct vhd_batch *b)
     if (b->unkicked < KICK_BYTES)
         return;
     b->unkicked = 0;
-#ifdef SYNC_FILE_RANGE_WRITE
-    int fd = vk_dev_file_fd(vhd->file);
-    if (fd >= 0)
-        (void)sync_file_range(fd, 0, 0, SYNC_FILE_RANGE_WRITE);
-#else
-    (void)vhd;
-#endif
+    vk_dev_start_writeback(vhd->file, 0, vhd->file->size);
 }
 
 static int maybe_commit(vk_vhd *vhd, vk_error *err)

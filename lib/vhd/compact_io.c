@@ -243,19 +243,6 @@ int vhd_cio_bulk_finish(vk_vhd *vhd, vk_error *err)
     return rc;
 }
 
-void vhd_cio_start_writeback(vk_vhd *vhd, uint64_t off, uint64_t len)
-{
-#ifdef SYNC_FILE_RANGE_WRITE
-    int fd = vk_dev_file_fd(vhd->file);
-    if (fd >= 0)
-        (void)sync_file_range(fd, (off64_t)off, (off64_t)len, SYNC_FILE_RANGE_WRITE);
-#else
-    (void)vhd;
-    (void)off;
-    (void)len;
-#endif
-}
-
 int vhd_cio_shrink(vk_vhd *vhd, uint64_t new_end, vk_error *err)
 {
     if (new_end % VHD_SECTOR || new_end > vhd->end_off)

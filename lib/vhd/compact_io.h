@@ -59,9 +59,6 @@ int vhd_cio_copy(vk_dev *dst, uint64_t dst_off, vk_dev *src, uint64_t src_off, u
                  size_t buf_len, vk_error *err);
 /* Ends a VK_VHD_BULK build: the whole BAT from memory (one write) and the trailing footer after the last block. */
 int vhd_cio_bulk_finish(vk_vhd *vhd, vk_error *err);
-/* Asks the host to start writing [off, off + len) of the file to disk now (Linux sync_file_range), so the final
- * fsync of a long copy waits for less; does nothing where the host cannot. Durability still comes from fsync. */
-void vhd_cio_start_writeback(vk_vhd *vhd, uint64_t off, uint64_t len);
 /* Moves the trailing footer to `new_end` (below the current end, past every live block): footer written there,
  * fsync, file cut to new_end + 512, fsync. A crash between leaves the old trailing footer in force. */
 int vhd_cio_shrink(vk_vhd *vhd, uint64_t new_end, vk_error *err);
