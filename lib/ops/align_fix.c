@@ -65,21 +65,25 @@ static int piece_zero(vk_dev *dev, struct ext_cursor *c, uint64_t off, uint64_t 
  * (written pieces some chunks back; source pieces when the source is about to be replaced) leaves the cache. The
  * copy then uses a few chunks of memory however big the disk, and the final fsync waits for little. */
 struct copy_stream {
-    vk_dev *dst;
+    vk_dev *dst;            /* the device written (a host file, or a VHD on one) */
+    vk_dev *dst_file;       /* the host file under dst */
+    int appends;            /* dst is a dynamic VHD built in order: its file grows at the end, whatever the offset */
     vk_dev *drop_src;       /* the source's host file, when it is replaced by the copy; else NULL */
-    uint64_t kicked, freed; /* dst offsets up to which writeback was started, and the cache released */
+    uint64_t kicked, freed; /* dst_file offsets up to which writeback was started, and the cache released */
 };
 
 #define STREAM_LAG (4 * (uint64_t)CHUNK_MAX) /* written bytes kept cached while their writeback runs */
 
 static void stream_advance(struct copy_stream *s, uint64_t dst_end)
 {
+    if (s->appends)
+        dst_end = s->dst_file->size;
     if (dst_end <= s->kicked)
         return;
-    vk_dev_start_writeback(s->dst, s->kicked, dst_end - s->kicked);
+    vk_dev_start_writeback(s->dst_file, s->kicked, dst_end - s->kicked);
     s->kicked = dst_end;
     if (dst_end > STREAM_LAG && dst_end - STREAM_LAG > s->freed) {
-        vk_dev_release_cache(s->dst, s->freed, dst_end - STREAM_LAG - s->freed, 1);
+        vk_dev_release_cache(s->dst_file, s->freed, dst_end - STREAM_LAG - s->freed, 1);
         s->freed = dst_end - STREAM_LAG;
     }
 }
@@ -215,10 +219,9 @@ static int fix_in_place(const char *path, vk_dev *disk, vk_vhd *vhd, struct alig
 /* The aligned disk into a fresh `dst`, segment by segment as align_seg_at defines it (the in-place paths follow the
  * same map, so every method gives the same bytes): unmoved bytes at their offsets, moved ones at their new places,
  * vacated ones (old EBRs and volume heads no partition covers any more) left zero. */
-static int copy_all(vk_dev *src, vk_dev *drop_src, vk_dev *dst, const struct align_plan *p,
-                    struct vk_align_result *res, vk_error *err)
+static int copy_all(vk_dev *src, struct copy_stream *s, const struct align_plan *p, struct vk_align_result *res,
+                    vk_error *err)
 {
-    struct copy_stream s = {.dst = dst, .drop_src = drop_src};
     uint8_t *buf = malloc(CHUNK_MAX);
     if (!buf)
         return vk_fail(err, VK_E_NOMEM, src->name, VK_NO_OFFSET, NULL);
@@ -231,7 +234,7 @@ static int copy_all(vk_dev *src, vk_dev *drop_src, vk_dev *dst, const struct ali
             end = p->new_size;
         uint64_t len = end - v;
         if (kind != ALIGN_SEG_VACATED && from < src->size)
-            rc = copy_range(src, &s, from, v, len < src->size - from ? len : src->size - from, buf, &w, err);
+            rc = copy_range(src, s, from, v, len < src->size - from ? len : src->size - from, buf, &w, err);
         v = end;
     }
     for (unsigned k = 0; k < p->nmoves; k++)
@@ -288,7 +291,7 @@ static int fix_to_output(vk_dev *src, vk_vhd *svhd, const struct align_plan *p, 
         return vk_fail(err, VK_E_EXISTS, tmp, VK_NO_OFFSET, "a temporary file from an earlier run is in the way");
     vk_dev *dst = NULL;
     vk_vhd *dvhd = NULL;
-    int rc;
+    int rc, appends = 0;
     if (!svhd) {
         rc = vk_dev_open_file(tmp, VK_FILE_RDWR | VK_FILE_CREATE, &dst, err);
         if (!rc)
@@ -302,6 +305,7 @@ static int fix_to_output(vk_dev *src, vk_vhd *svhd, const struct align_plan *p, 
             .size = p->new_size,
             .block_size = info.type == VK_VHD_FIXED ? 0 : info.block_size,
         };
+        appends = co.type == VK_VHD_DYNAMIC; /* a bulk build appends each block at the end of the file */
         struct vk_vhd_create_result cr;
         rc = vk_vhd_create(tmp, &co, &cr, err);
         if (!rc)
@@ -312,7 +316,10 @@ static int fix_to_output(vk_dev *src, vk_vhd *svhd, const struct align_plan *p, 
     if (!rc && dst->size < p->new_size)
         rc = vk_fail(err, VK_E_UNSUPPORTED, tmp, VK_NO_OFFSET, "the new image is smaller than the plan needs");
     if (!rc)
-        rc = copy_all(src, NULL, dst, p, res, err);
+        rc = copy_all(src,
+                      &(struct copy_stream){.dst = dst, .dst_file = dvhd ? vk_vhd_file(dvhd) : dst,
+                                            .appends = appends},
+                      p, res, err);
     if (!rc)
         rc = finish_patches(dst, p, 0, res, err);
     if (dvhd) {
@@ -351,7 +358,8 @@ static int fix_by_copy(const char *path, vk_dev *src, vk_vhd *svhd, const struct
     if (!rc)
         rc = vk_dev_set_size(dst, p->new_size, err);
     if (!rc)
-        rc = copy_all(src, file ? file : src, dst, p, res, err); /* the source goes: its pages may too */
+        rc = copy_all(src, &(struct copy_stream){.dst = dst, .dst_file = dst, .drop_src = file ? file : src}, p, res,
+                      err); /* the source goes: its pages may too */
     if (!rc)
         rc = finish_patches(dst, p, 0, res, err);
     if (!rc && file)
