@@ -3,10 +3,10 @@
 # Issue 8: `align` scan against virt-alignment-scan (libguestfs, needs its appliance VM), and `align --fix` (to a new
 # image with -o, and in place) against `cp` of the disk, the floor of any tool that moves the data. On an XP-style
 # vk-gen disk (partition at sector 63; BENCH_ALIGN_SIZE, default 2G, with half of it in files): raw, fixed VHD and
-# dynamic VHD. In place, a partition at 63 moves up by just under 1 MiB: on raw and fixed images align saves each
-# 32 MiB round in its journal before writing it to its place (see vhdkit-align(1)), so it writes the data twice; on a
-# dynamic VHD it builds each new block once in a free slot and switches BAT entries in journaled 32 MiB batches, then
-# moves the last blocks into the freed slots and cuts the file: the data is written once, as cp writes it.
+# dynamic VHD. In place, raw and fixed images are written once beside the image and renamed over it (the default
+# when the file system has room; the replaced file's deletion is inside the timed command); a dynamic VHD has each
+# new block built once in a free slot and its BAT entries switched in journaled 32 MiB batches, then the last blocks
+# moved into the freed slots and the file cut: the data is written once, as cp writes it.
 # BENCH_ALIGN_KINDS (default "raw fixed vhd") picks the image kinds of the --fix rows.
 set -e
 . bench/lib.sh
