@@ -151,11 +151,12 @@ int disk_partition(const struct gen_spec *s, vk_dev *dev, struct gen_disk *d, vk
 static int run_mkntfs(const struct gen_spec *s, const struct gen_disk *d, const char *img, const char *log,
                       vk_error *err)
 {
-    char start[32];
+    char start[32], cluster[16];
     snprintf(start, sizeof start, "%llu", (unsigned long long)d->ntfs_start_lba);
+    snprintf(cluster, sizeof cluster, "%u", (unsigned)s->cluster);
     /* -T: fixed times and serial so the same spec gives the same volume; -p: hidden sectors = partition start,
      * which Windows checks when it boots from the volume. */
-    char *argv[] = {"mkntfs", "-F", "-Q", "-T", "-s", "512", "-c", "4096", "-p", start, "-H", "255", "-S", "63",
+    char *argv[] = {"mkntfs", "-F", "-Q", "-T", "-s", "512", "-c", cluster, "-p", start, "-H", "255", "-S", "63",
                     "-L", (char *)s->label, (char *)img, NULL};
     posix_spawn_file_actions_t fa;
     posix_spawn_file_actions_init(&fa);

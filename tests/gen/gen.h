@@ -35,6 +35,7 @@ struct gen_spec {
     char label[GEN_NAME_MAX];
     uint64_t fill;           /* bytes of large (10-50 MiB) files to add, 0 = none */
     uint64_t pagefile;       /* pagefile.sys size in bytes */
+    uint32_t cluster;        /* NTFS cluster size in bytes (mkntfs -c): 512 to 64 KiB, a power of two */
     int quiet;
     int bcd;                 /* --bcd: a Vista-style Boot/BCD (bcd.c) */
 };

@@ -22,6 +22,7 @@ static void usage(FILE *f)
           "  --files N (200)   --seed N (1)   --deleted FRACTION (0: extra files written, then removed)\n"
           "  --fill-mb MB (0: add 10-50 MiB files until MB of file data have been written)\n"
           "  --pagefile SIZE (16M)   --hiberfil[=hibr|clean|no]   --dirty   --user NAME (alice)\n"
+          "  --cluster SIZE (4K: the NTFS cluster size, 512 to 64K)\n"
           "  --label TEXT (Windows)   --manifest FILE   --quiet   --bcd (Vista-style Boot/BCD, MBR)\n"
           "A chain's parents are IMAGE-0.vhd (and IMAGE-1.vhd) next to IMAGE, the top; --manifest FILE describes the\n"
           "top and FILE.0 (FILE.1) its parents. Manifest lines: KIND SHA256 SIZE PATH, KIND d (folder), f (file) or\n"
@@ -98,6 +99,7 @@ static int parse_args(struct gen_spec *s, int argc, char **argv)
         {"pagefile", required_argument, 0, 0},   {"manifest", required_argument, 0, 'm'},
         {"quiet", no_argument, 0, 'q'},          {"spec", required_argument, 0, 1},
         {"help", no_argument, 0, 'h'},           {"bcd", no_argument, 0, 0},
+        {"cluster", required_argument, 0, 0},
         {0, 0, 0, 0},
     };
     int idx, c;
