@@ -137,6 +137,15 @@ VK_API int vk_ntfs_set_times(vk_ntfs *vol, const char *path, const vk_ntfs_times
 /* 1 when the path exists, 0 when not. */
 VK_API int vk_ntfs_exists(vk_ntfs *vol, const char *path, vk_error *err);
 
+/* The file's or folder's security descriptor (self-relative, as Windows stores it in $Secure): *sd is malloc'd. */
+VK_API int vk_ntfs_get_security(vk_ntfs *vol, const char *path, uint8_t **sd, size_t *len, vk_error *err);
+/* Gives the file or folder the security descriptor `sd` (checked: VK_E_USAGE when it is not a valid self-relative
+ * descriptor); identical descriptors share one $Secure entry, as Windows shares them. */
+VK_API int vk_ntfs_set_security(vk_ntfs *vol, const char *path, const uint8_t *sd, size_t len, vk_error *err);
+/* Sets the FILE_ATTRIBUTE_* bits Windows lets a program set (read-only, hidden, system, archive, temporary,
+ * offline, not content indexed); the others in `attrs` (directory, compressed, sparse, ...) are ignored. */
+VK_API int vk_ntfs_set_attrs(vk_ntfs *vol, const char *path, uint32_t attrs, vk_error *err);
+
 /* Adds the name `new_path` (its folder must exist) to the file `existing`, as link(2): both names then reach the
  * same file. The new name is kept exactly, even when another name in the folder differs from it only in case. */
 VK_API int vk_ntfs_link(vk_ntfs *vol, const char *existing, const char *new_path, vk_error *err);

@@ -9,9 +9,6 @@
 
 #include "ops/rebase_files_int.h"
 
-#define FILE_ATTRIBUTE_READONLY 0x1u
-#define FILE_ATTRIBUTE_HIDDEN 0x2u
-#define FILE_ATTRIBUTE_SYSTEM 0x4u
 #define AT_DATA 0x80u
 
 struct op {
@@ -351,14 +348,11 @@ static int write_file(struct plan *p, const struct rbf_change *c, struct vk_rbf_
         free(sp);
     }
     if (!rc)
+        rc = rbf_replay_meta(r, c->path, fresh, (c->fields & VK_DIFF_F_ATTRS) != 0, cst->file_attrs);
+    if (!rc)
         rc = vk_ntfs_set_times(r->out.vol, c->path, &cst->times, r->err);
-    /* vk_ntfs has no call that sets FILE_ATTRIBUTE_* bits or adds the file's other names: say what was not kept. */
-    if (!rc && (cst->file_attrs & (FILE_ATTRIBUTE_READONLY | FILE_ATTRIBUTE_HIDDEN | FILE_ATTRIBUTE_SYSTEM)) &&
-        (fresh || (c->fields & VK_DIFF_F_ATTRS)))
-        it->note = "read-only, hidden or system attribute not replayed";
-    else if (!rc && (c->fields & VK_DIFF_F_ATTRS))
-        it->note = "attribute change not replayed";
-    else if (!rc && fresh && cst->nlink > 1)
+    /* vk_ntfs adds names (vk_ntfs_link), but which of the user's files share one cannot be told from a diff. */
+    if (!rc && fresh && cst->nlink > 1)
         it->note = "hard links written as separate files";
     return rc;
 }
@@ -380,6 +374,8 @@ static int write_dir(struct plan *p, const struct rbf_change *c, int full, const
     if (!exists && full && (rc = make_parents(p, c->path)))
         return rc;
     if (!exists && (rc = vk_ntfs_mkdir(r->out.vol, c->path, 0, r->err)))
+        return rc;
+    if ((rc = rbf_replay_meta(r, c->path, !exists, (c->fields & VK_DIFF_F_ATTRS) != 0, cst->file_attrs)))
         return rc;
     return queue_dir_time(p, c->path, &cst->times);
 }

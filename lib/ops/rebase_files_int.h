@@ -64,6 +64,10 @@ int rbf_index_has_below(const struct rbf_index *ix, const char *key);
 
 /* Decides every user change and writes the ones to replay into r->out's volume (rebase_files_apply.c). */
 int rbf_plan_apply(struct rbf_run *r);
+/* Gives OUT's `path` the child's security descriptor when the entry is `fresh` in OUT or the user changed it (old
+ * base -> child), and the child's attribute bits `attrs` when fresh or `attrs_changed` (rebase_files_meta.c). Call
+ * it before the times are set. */
+int rbf_replay_meta(struct rbf_run *r, const char *path, int fresh, int attrs_changed, uint32_t attrs);
 enum rbf_hive {
     RBF_NOT_HIVE = 0,
     RBF_HIVE_MERGE,   /* SYSTEM, SOFTWARE, DEFAULT, a user's NTUSER.DAT or UsrClass.dat: merged key by key */

@@ -138,4 +138,7 @@ int hives_write(struct gen_ctx *g, vk_error *err);
 /* bcd.c: Boot/BCD whose device elements point at the NTFS partition (MBR). */
 int bcd_write(struct gen_ctx *g, vk_error *err);
 
+/* meta.c: `vk-gen meta IMAGE PATH ATTRS SD`; returns the exit status. */
+int gen_meta(const char *image, const char *path, const char *attrs_text, const char *sd_hex);
+
 #endif

@@ -16,6 +16,7 @@ static void usage(FILE *f)
     fputs("usage: vk-gen --out IMAGE [options]      build a test disk\n"
           "       vk-gen content SEED SIZE KEY        print the content vk-gen gives file KEY (its path)\n"
           "       vk-gen info IMAGE                   the chosen NTFS volume's state as key=value lines\n"
+          "       vk-gen meta IMAGE PATH ATTRS SD     set a file's attribute bits and security descriptor (hex, or -)\n"
           "options (also as key=value lines in --spec FILE, applied where --spec stands):\n"
           "  --format raw|fixed|dynamic|chain   (dynamic)   --chain-depth 2|3 images in a chain (2)\n"
           "  --layout mbr63|mbr2048|gpt (mbr2048)            --size SIZE (1G)   --block-size SIZE (2M)\n"
@@ -190,6 +191,13 @@ int main(int argc, char **argv)
         return cmd_content(argc, argv);
     if (argc > 1 && !strcmp(argv[1], "info"))
         return cmd_info(argc, argv);
+    if (argc > 1 && !strcmp(argv[1], "meta")) {
+        if (argc != 6) {
+            usage(stderr);
+            return 2;
+        }
+        return gen_meta(argv[2], argv[3], argv[4], argv[5]);
+    }
     struct gen_spec s;
     spec_defaults(&s);
     if (parse_args(&s, argc, argv))
