@@ -50,7 +50,9 @@ check "meta: the new file" "$VKGEN" meta "$T/child.vhd" /secret.txt 0x23 "$(sd_h
 check "meta: the new folder" "$VKGEN" meta "$T/child.vhd" /Private 0x12 "$(sd_hex 1002)"
 check "meta: the file in it" "$VKGEN" meta "$T/child.vhd" /Private/notes.txt 0x21 -
 check "meta: a base file ($old)" "$VKGEN" meta "$T/child.vhd" "$old" 0x26 "$(sd_hex 1003)"
-check "a descriptor that is not one is refused" sh -c "! '$VKGEN' meta '$T/child.vhd' /secret.txt 0x20 0100048000"
+"$VKGEN" meta "$T/child.vhd" /secret.txt 0x20 0100048000 2>"$T/err" && not_ok "a descriptor that is not one is refused" ||
+    { grep -q "/secret.txt: not a valid security descriptor" "$T/err" && ok "a descriptor that is not one is refused, saying so" ||
+        not_ok "a descriptor that is not one is refused, saying so: $(cat "$T/err")"; }
 
 cp "$T/base.vhd" "$T/new.vhd"
 check "the update adds a file" vk put "$T/new.vhd" "$T/notes" /Windows/update.txt
