@@ -17,6 +17,7 @@
 #include "core/checked.h"
 #include "dev/test_fault.h"
 #include "vhd/image_internal.h"
+#include "vhd/relocate.h"
 
 int vhd_cio_layout(vk_vhd *vhd, struct vhd_cio_layout *out, vk_error *err)
 {
@@ -101,16 +102,12 @@ int vhd_cio_bat_write(vk_vhd *vhd, const uint32_t *blks, size_t n, vk_error *err
 
 int vhd_cio_append_block(vk_vhd *vhd, uint32_t blk, const uint8_t *slot_bytes, vk_error *err)
 {
-    uint64_t block_off, new_end, slot = (uint64_t)vhd->bitmap_bytes + vhd->block_size;
+    uint64_t block_off, slot = (uint64_t)vhd->bitmap_bytes + vhd->block_size;
     bool bulk = vhd->flags & VK_VHD_BULK;
     if (blk >= vhd->bat_entries)
         return vk_fail(err, VK_E_RANGE, vhd->path, VK_NO_OFFSET, "no BAT entry %u", (unsigned)blk);
-    if (ck_align_up_u64(vhd->end_off, VHD_SECTOR, &block_off) || ck_add_u64(block_off, slot, &new_end) ||
-        block_off / VHD_SECTOR >= VHD_BAT_UNUSED)
-        return vk_fail(err, VK_E_NOSPACE, vhd->path, vhd->end_off, "the image file cannot grow further");
-    int rc = bulk ? 0 : vk_dev_write(vhd->file, vhd->footer_raw, VHD_FOOTER_LEN, new_end, err);
-    if (!rc)
-        vhd->end_off = new_end;
+    /* The footer moves past the new slot first (not in a bulk build): the block then overwrites the old copy. */
+    int rc = vhd_rel_append(vhd, slot, VHD_REL_BLOCK | (bulk ? VHD_REL_BULK : 0), &block_off, err);
     if (!rc)
         rc = vk_dev_write(vhd->file, slot_bytes, slot, block_off, err);
     if (!rc && bulk) {
@@ -126,17 +123,15 @@ int vhd_cio_append_block(vk_vhd *vhd, uint32_t blk, const uint8_t *slot_bytes, v
 
 int vhd_cio_append_reserve(vk_vhd *vhd, uint32_t blk, uint64_t *block_off, vk_error *err)
 {
-    uint64_t new_end, slot = (uint64_t)vhd->bitmap_bytes + vhd->block_size;
+    uint64_t slot = (uint64_t)vhd->bitmap_bytes + vhd->block_size;
     if (!(vhd->flags & VK_VHD_BULK))
         return vk_fail(err, VK_E_USAGE, vhd->path, VK_NO_OFFSET, "blocks are reserved only in a new image");
     if (blk >= vhd->bat_entries)
         return vk_fail(err, VK_E_RANGE, vhd->path, VK_NO_OFFSET, "no BAT entry %u", (unsigned)blk);
-    if (ck_align_up_u64(vhd->end_off, VHD_SECTOR, block_off) || ck_add_u64(*block_off, slot, &new_end) ||
-        *block_off / VHD_SECTOR >= VHD_BAT_UNUSED)
-        return vk_fail(err, VK_E_NOSPACE, vhd->path, vhd->end_off, "the image file cannot grow further");
-    vhd->end_off = new_end;
-    vhd_cio_bat_stage(vhd, blk, (uint32_t)(*block_off / VHD_SECTOR));
-    return 0;
+    int rc = vhd_rel_append(vhd, slot, VHD_REL_BLOCK | VHD_REL_BULK, block_off, err);
+    if (!rc)
+        vhd_cio_bat_stage(vhd, blk, (uint32_t)(*block_off / VHD_SECTOR));
+    return rc;
 }
 
 /* The copy through memory: devices that are not host files, or a kernel or filesystem without copy_file_range. */
@@ -238,25 +233,17 @@ int vhd_cio_bulk_finish(vk_vhd *vhd, vk_error *err)
     if (!rc)
         rc = vk_dev_write(vhd->file, raw, len, vhd->header.table_offset, err);
     free(raw);
+    /* The trailing footer's only write in a bulk build, where the reserved blocks end (the end moved without it). */
     if (!rc)
-        rc = vk_dev_write(vhd->file, vhd->footer_raw, VHD_FOOTER_LEN, vhd->end_off, err);
+        rc = vhd_rel_move_footer(vhd, vhd_rel_end(vhd), err);
     return rc;
 }
 
 int vhd_cio_shrink(vk_vhd *vhd, uint64_t new_end, vk_error *err)
 {
-    if (new_end % VHD_SECTOR || new_end > vhd->end_off)
+    if (new_end % VHD_SECTOR || new_end >= vhd->end_off)
         return vk_fail(err, VK_E_RANGE, vhd->path, new_end, "new end of the image is not below the old one");
-    int rc = vk_dev_write(vhd->file, vhd->footer_raw, VHD_FOOTER_LEN, new_end, err);
-    if (!rc)
-        rc = vk_dev_flush(vhd->file, err);
-    if (!rc)
-        rc = vk_dev_set_size(vhd->file, new_end + VHD_FOOTER_LEN, err);
-    if (!rc)
-        rc = vk_dev_flush(vhd->file, err);
-    if (!rc)
-        vhd->end_off = new_end;
-    return rc;
+    return vhd_rel_move_footer(vhd, new_end, err); /* down: footer, fsync, cut, fsync */
 }
 
 /* 1 when the file at `path` is a differencing VHD whose header names `uuid` as its parent. */

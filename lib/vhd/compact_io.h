@@ -43,8 +43,8 @@ void vhd_cio_bat_stage(vk_vhd *vhd, uint32_t blk, uint32_t value);
  * many staged entries cost one write per BAT sector, and each sector lands old or new as a whole. */
 int vhd_cio_bat_write(vk_vhd *vhd, const uint32_t *blks, size_t n, vk_error *err);
 /* A new block at the end of an image being built: `slot_bytes` = bitmap then data. Without VK_VHD_BULK: the footer
- * moved after it, the block, fsync, then its BAT entry. With VK_VHD_BULK (a file no one sees yet): only the block;
- * its BAT entry is staged and vhd_cio_bulk_finish writes the BAT and footer once. */
+ * moved after it (vhd_rel_append), the block, fsync, then its BAT entry. With VK_VHD_BULK (a file no one sees yet):
+ * only the block; its BAT entry is staged and vhd_cio_bulk_finish writes the BAT and footer once. */
 int vhd_cio_append_block(vk_vhd *vhd, uint32_t blk, const uint8_t *slot_bytes, vk_error *err);
 /* VK_VHD_BULK only: room for block `blk` at the end of the image (its BAT entry staged), returned in *block_off; the
  * caller fills bitmap and data there (vhd_cio_copy, vk_dev_write on vk_vhd_file). Bytes it leaves unwritten are a
@@ -59,8 +59,9 @@ int vhd_cio_copy(vk_dev *dst, uint64_t dst_off, vk_dev *src, uint64_t src_off, u
                  size_t buf_len, vk_error *err);
 /* Ends a VK_VHD_BULK build: the whole BAT from memory (one write) and the trailing footer after the last block. */
 int vhd_cio_bulk_finish(vk_vhd *vhd, vk_error *err);
-/* Moves the trailing footer to `new_end` (below the current end, past every live block): footer written there,
- * fsync, file cut to new_end + 512, fsync. A crash between leaves the old trailing footer in force. */
+/* Moves the trailing footer down to `new_end` (a sector multiple below the current end, past every live block):
+ * footer written there, fsync, file cut to new_end + 512, fsync (vhd_rel_move_footer, relocate.h). A crash before
+ * the cut leaves the old trailing footer in force. */
 int vhd_cio_shrink(vk_vhd *vhd, uint64_t new_end, vk_error *err);
 
 /* Differencing images in the folder of `path` whose header names `uuid` as their parent. Returns how many were
