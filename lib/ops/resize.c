@@ -11,6 +11,7 @@
 #include "vhd/chain_edit.h"
 #include "vhd/compact_io.h"
 #include "vhd/image_internal.h"
+#include "vhd/relocate.h"
 #include "vhdkit/part.h"
 
 #define SCAN_CHUNK (1u << 20)
@@ -98,7 +99,7 @@ static int grow_bat(vk_vhd *vhd, uint32_t need, struct vk_chain_result *res, vk_
     if (!rc && moved)
         rc = vhd_ce_write_header(vhd, &h, err);
     /* An image whose trailing footer follows the BAT directly (nothing allocated yet) grows its file first. */
-    if (!rc && room + room_len > vhd_ce_end(vhd))
+    if (!rc && room + room_len > vhd_rel_end(vhd))
         rc = vhd_ce_write_footer(vhd, &f, room + room_len, err);
     uint8_t *ff = malloc(room_len);
     if (!ff)
@@ -127,7 +128,7 @@ static int resize_sparse(vk_vhd *vhd, struct vhd_footer *f2, uint64_t old, uint6
     if (new_size > old && need64 > h.max_table_entries && (rc = grow_bat(vhd, (uint32_t)need64, res, err)))
         return rc;
     /* Size last when growing (the table is ready), first when shrinking (nothing past the end is shown any more). */
-    if ((rc = vhd_ce_write_footer(vhd, f2, vhd_ce_end(vhd), err)))
+    if ((rc = vhd_ce_write_footer(vhd, f2, vhd_rel_end(vhd), err)))
         return rc;
     for (uint64_t b = need64; new_size < old && b < h.max_table_entries; b++)
         if (vhd_cio_bat(vhd, (uint32_t)b) != VHD_BAT_UNUSED && (rc = vhd_cio_bat_set(vhd, (uint32_t)b, VHD_BAT_UNUSED, err)))
@@ -140,7 +141,7 @@ static int resize_sparse(vk_vhd *vhd, struct vhd_footer *f2, uint64_t old, uint6
 static int resize_fixed(vk_vhd *vhd, struct vhd_footer *f2, uint64_t old, uint64_t new_size, vk_error *err)
 {
     vk_dev *file = vk_vhd_file(vhd);
-    uint64_t old_end = vhd_ce_end(vhd), new_end = f2->current_size;
+    uint64_t old_end = vhd_rel_end(vhd), new_end = f2->current_size;
     int rc;
     if (new_size > old) {
         vk_error ignored;

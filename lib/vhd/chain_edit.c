@@ -10,6 +10,7 @@
 #include "core/checked.h"
 #include "vhd/compact_io.h"
 #include "vhd/image_internal.h"
+#include "vhd/relocate.h"
 
 /* Locator paths longer than this are not written (Hyper-V reserves 4096 bytes at most per locator). */
 #define LOCATOR_MAX_BYTES 8192
@@ -24,17 +25,15 @@ void vhd_ce_get(vk_vhd *vhd, struct vhd_footer *f, struct vhd_header *h, uint64_
         *header_off = vhd->header_off;
 }
 
-uint64_t vhd_ce_end(vk_vhd *vhd) { return vhd->end_off; }
-
 int vhd_ce_append(vk_vhd *vhd, const uint8_t *data, size_t len, uint64_t *off, vk_error *err)
 {
-    uint64_t at, new_end;
-    if (len % VHD_SECTOR || ck_align_up_u64(vhd->end_off, VHD_SECTOR, &at) || ck_add_u64(at, len, &new_end))
+    uint64_t at;
+    if (len % VHD_SECTOR)
         return vk_fail(err, VK_E_NOSPACE, vhd->path, vhd->end_off, "the image file cannot grow further");
-    int rc = vk_dev_write(vhd->file, vhd->footer_raw, VHD_FOOTER_LEN, new_end, err);
+    /* Locator data is addressed by a 64-bit offset: no BAT limit (VHD_REL_BLOCK) on where it may start. */
+    int rc = vhd_rel_append(vhd, len, 0, &at, err);
     if (rc)
         return rc;
-    vhd->end_off = new_end;
     if ((rc = vk_dev_write(vhd->file, data, len, at, err)) || (rc = vk_dev_flush(vhd->file, err)))
         return rc;
     *off = at;
@@ -53,6 +52,12 @@ int vhd_ce_write_header(vk_vhd *vhd, struct vhd_header *h, vk_error *err)
     return rc;
 }
 
+/* Not vhd_rel_move_footer, though both write a footer at an end: this one writes a *changed* footer (resize's new
+ * size fields), so the handle takes it only once it is on disk, and it is synced at once because the next write may
+ * depend on it (resize cuts a fixed disk after it, or zeroes the old footer sector, which becomes disk data; grow_bat
+ * fills the BAT's new room below it). A sparse image's copy at offset 0 follows the synced trailing one: readers and
+ * repair trust the trailing footer, and a crash between leaves an old copy at 0 that repair rewrites. It never cuts
+ * the file itself: resize does (write, fsync, cut, fsync, the order of vhd_rel_move_footer's down move). */
 int vhd_ce_write_footer(vk_vhd *vhd, struct vhd_footer *f, uint64_t end, vk_error *err)
 {
     uint8_t raw[VHD_FOOTER_LEN];

@@ -12,10 +12,9 @@
 
 /* Copies of the decoded footer and (sparse images) dynamic header, and where the header sits. */
 void vhd_ce_get(vk_vhd *vhd, struct vhd_footer *f, struct vhd_header *h, uint64_t *header_off);
-/* Where the trailing footer sits (the end of the data). */
-uint64_t vhd_ce_end(vk_vhd *vhd);
 /* Fresh space of `len` bytes (a multiple of 512) at the end of the file, filled with `data`: the trailing footer is
- * written past it first, then the data, then fsync. A crash leaves leaked space, never a damaged image. */
+ * written past it first (vhd_rel_append, relocate.h; the end itself is vhd_rel_end), then the data, then fsync. A
+ * crash leaves leaked space, never a damaged image. */
 int vhd_ce_append(vk_vhd *vhd, const uint8_t *data, size_t len, uint64_t *off, vk_error *err);
 /* Rewrites the dynamic header (one 1024-byte write, checksum computed) and fsyncs. */
 int vhd_ce_write_header(vk_vhd *vhd, struct vhd_header *h, vk_error *err);
