@@ -39,6 +39,29 @@ static void out_flags(struct out *o, uint32_t attrs)
     out_str(o, "flags", used ? buf : "none");
 }
 
+/* The security descriptor as SDDL (what icacls /save and Get-Acl show); a descriptor that cannot be read or parsed
+ * is said so in its place: the rest of stat still holds. */
+static void out_security(struct out *o, vk_ntfs *vol, const char *path)
+{
+    vk_error err = {0};
+    uint8_t *sd;
+    size_t len;
+    char *sddl = NULL;
+    int rc = vk_ntfs_get_security(vol, path, &sd, &len, &err);
+    if (!rc) {
+        rc = vk_ntfs_sd_to_sddl(sd, len, &sddl, &err);
+        free(sd);
+    }
+    if (rc) {
+        char msg[VK_ERR_MSG_MAX + 64];
+        snprintf(msg, sizeof msg, "(unreadable: %s)", err.msg);
+        out_str(o, "security", msg);
+    } else {
+        out_str(o, "security", sddl);
+    }
+    free(sddl);
+}
+
 struct where {
     struct vol *v;
     uint32_t cluster;
@@ -152,6 +175,7 @@ static int print_stat(struct out *o, struct vol *v, const char *path, const vk_n
     out_u64(o, "size", st->size);
     out_u64(o, "links", st->nlink);
     out_flags(o, st->file_attrs);
+    out_security(o, v->ntfs, path);
     out_times(o, &st->times);
     out_array(o, "streams");
     for (unsigned i = 0; i < st->nattrs; i++)

@@ -145,6 +145,9 @@ VK_API int vk_ntfs_set_security(vk_ntfs *vol, const char *path, const uint8_t *s
 /* Sets the FILE_ATTRIBUTE_* bits Windows lets a program set (read-only, hidden, system, archive, temporary,
  * offline, not content indexed); the others in `attrs` (directory, compressed, sparse, ...) are ignored. */
 VK_API int vk_ntfs_set_attrs(vk_ntfs *vol, const char *path, uint32_t attrs, vk_error *err);
+/* A self-relative security descriptor as SDDL text ("O:BAG:SYD:PAI(A;OICIID;FA;;;SY)..."), as Windows writes it:
+ * *sddl is malloc'd. VK_E_CORRUPT (offset 0) when the descriptor is malformed. */
+VK_API int vk_ntfs_sd_to_sddl(const uint8_t *sd, size_t len, char **sddl, vk_error *err);
 
 /* Adds the name `new_path` (its folder must exist) to the file `existing`, as link(2): both names then reach the
  * same file. The new name is kept exactly, even when another name in the folder differs from it only in case. */

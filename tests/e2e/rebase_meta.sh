@@ -80,3 +80,15 @@ meta "$T/new.p" /Windows/update.txt >"$T/m.new"
 [ -s "$T/m.new" ] && cmp -s "$T/m.new" "$T/m.default" && ok "/Windows/update.txt keeps the update's descriptor" ||
     not_ok "/Windows/update.txt keeps the update's descriptor"
 is "$(vk cat "$T/out.vhd" /secret.txt | sha256sum | cut -d' ' -f1)" "$(sum "$T/secret")" "/secret.txt: its bytes"
+
+# stat shows the descriptor as SDDL, as Windows writes it; its owner and group agree with ntfssecaudit's
+u=S-1-5-21-1111-2222-3333-1001
+is "$(vk stat --json "$T/out.vhd" /secret.txt | jq -r .security)" "O:${u}G:SYD:(A;;FA;;;$u)(A;;FA;;;SY)(A;;FA;;;BA)" \
+    "stat: /secret.txt's descriptor as SDDL"
+is "$(ntfssecaudit "$T/out.p" /secret.txt 2>/dev/null | sed -n 's/^Windows owner //p; s/^Windows group //p' | tr '\n' ' ')" \
+    "$u S-1-5-18 " "ntfssecaudit: the same owner and group (S-1-5-18 is SY)"
+alias() { case $1 in S-1-5-18) echo SY ;; S-1-5-32-544) echo BA ;; *) echo "$1" ;; esac; }
+root=$(ntfssecaudit "$T/out.p" / 2>/dev/null | sed -n 's/^Windows owner //p; s/^Windows group //p' | tr '\n' ' ')
+set -- $root
+is "$(vk stat "$T/out.vhd" / | sed -n 's/^security: \(O:[^G]*G:[^D]*\)D:.*/\1/p')" "O:$(alias "${1:-?}")G:$(alias "${2:-?}")" \
+    "stat (text): the root folder's owner and group as ntfssecaudit reads them ($root)"
