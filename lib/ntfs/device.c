@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
@@ -28,10 +29,15 @@ static int dev_open(struct ntfs_device *nd, int flags)
     return 0;
 }
 
+static void stop(struct ntfs_devpriv *p);
+
+/* After a stop there is nothing to flush: the device keeps what it held then. */
 static int dev_sync(struct ntfs_device *nd)
 {
-    if (!NDevReadOnly(nd) && NDevDirty(nd)) {
-        if (vk_dev_flush(dp_of(nd)->dev, &dp_of(nd)->io_err)) {
+    struct ntfs_devpriv *p = dp_of(nd);
+    if (!NDevReadOnly(nd) && NDevDirty(nd) && !p->stopped) {
+        if (vk_dev_flush(p->dev, &p->io_err)) {
+            stop(p);
             errno = EIO;
             return -1;
         }
@@ -63,6 +69,114 @@ static s64 dev_seek(struct ntfs_device *nd, s64 offset, int whence)
     return p->pos;
 }
 
+/* ---- after a stop: the pages written since, in memory ---- */
+
+#define OV_PAGE 4096u
+/* A stopped call ends within a chunk or two of writes (file.c writes in 256 KiB pieces and checks): far below. */
+#define OV_MAX_PAGES 16384u /* 64 MiB */
+
+struct ntfs_ov_page {
+    uint64_t idx;
+    uint8_t *data;
+};
+
+void ntfs_dev_reset(struct ntfs_devpriv *p)
+{
+    for (size_t i = 0; i < p->ov_n; i++)
+        free(p->ov[i].data);
+    free(p->ov);
+    p->ov = NULL;
+    p->ov_n = p->ov_cap = 0;
+    p->stopped = 0;
+    memset(&p->stop_err, 0, sizeof p->stop_err);
+}
+
+/* The first page at or after `idx`. */
+static size_t ov_find(const struct ntfs_devpriv *p, uint64_t idx)
+{
+    size_t lo = 0, hi = p->ov_n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (p->ov[mid].idx < idx)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+/* Page `idx` of the overlay, made from the device's bytes when new. NULL (errno set) when memory or the read fails. */
+static uint8_t *ov_page(struct ntfs_devpriv *p, uint64_t idx)
+{
+    size_t at = ov_find(p, idx);
+    if (at < p->ov_n && p->ov[at].idx == idx)
+        return p->ov[at].data;
+    if (p->ov_n >= OV_MAX_PAGES) {
+        errno = ENOMEM;
+        return NULL;
+    }
+    if (p->ov_n == p->ov_cap) {
+        size_t cap = p->ov_cap ? p->ov_cap * 2 : 64;
+        struct ntfs_ov_page *g = realloc(p->ov, cap * sizeof *g);
+        if (!g) {
+            errno = ENOMEM;
+            return NULL;
+        }
+        p->ov = g;
+        p->ov_cap = cap;
+    }
+    uint8_t *d = calloc(1, OV_PAGE);
+    if (!d) {
+        errno = ENOMEM;
+        return NULL;
+    }
+    uint64_t off = idx * OV_PAGE, n = p->dev->size - off < OV_PAGE ? p->dev->size - off : OV_PAGE;
+    if (vk_dev_read(p->dev, d, (size_t)n, off, &p->io_err)) {
+        free(d);
+        errno = EIO;
+        return NULL;
+    }
+    memmove(p->ov + at + 1, p->ov + at, (p->ov_n - at) * sizeof *p->ov);
+    p->ov[at].idx = idx;
+    p->ov[at].data = d;
+    p->ov_n++;
+    return d;
+}
+
+static int ov_write(struct ntfs_devpriv *p, const uint8_t *buf, uint64_t len, uint64_t off)
+{
+    while (len) {
+        uint64_t in = off % OV_PAGE, n = OV_PAGE - in < len ? OV_PAGE - in : len;
+        uint8_t *d = ov_page(p, off / OV_PAGE);
+        if (!d)
+            return -1;
+        memcpy(d + in, buf, (size_t)n);
+        buf += n;
+        off += n;
+        len -= n;
+    }
+    return 0;
+}
+
+/* Lays the overlay's pages over `buf`, which holds the device's bytes [off, off + len). */
+static void ov_read(const struct ntfs_devpriv *p, uint8_t *buf, uint64_t len, uint64_t off)
+{
+    for (size_t i = ov_find(p, off / OV_PAGE); i < p->ov_n && p->ov[i].idx * OV_PAGE < off + len; i++) {
+        uint64_t ps = p->ov[i].idx * OV_PAGE;
+        uint64_t from = ps > off ? ps : off, to = ps + OV_PAGE < off + len ? ps + OV_PAGE : off + len;
+        memcpy(buf + (from - off), p->ov[i].data + (from - ps), (size_t)(to - from));
+    }
+}
+
+/* The first failed write or flush: what came before it stays on the device, nothing after it gets there. */
+static void stop(struct ntfs_devpriv *p)
+{
+    if (p->stopped)
+        return;
+    p->stopped = 1;
+    p->stop_err = p->io_err;
+}
+
 /* Reads stop at the end of the device with a short count, as a file would (libntfs-3g probes the size that way). */
 static s64 dev_pread(struct ntfs_device *nd, void *buf, s64 count, s64 offset)
 {
@@ -80,6 +194,8 @@ static s64 dev_pread(struct ntfs_device *nd, void *buf, s64 count, s64 offset)
         errno = EIO;
         return -1;
     }
+    if (p->stopped)
+        ov_read(p, buf, n, (uint64_t)offset);
     return (s64)n;
 }
 
@@ -95,14 +211,18 @@ static s64 dev_pwrite(struct ntfs_device *nd, const void *buf, s64 count, s64 of
         return -1;
     }
     if ((uint64_t)offset >= p->dev->size || (uint64_t)count > p->dev->size - (uint64_t)offset) {
+        /* Only a volume claiming more sectors than its partition holds gets here; nothing is stored. */
         errno = ENOSPC;
         return -1;
     }
-    NDevSetDirty(nd);
-    if (count && vk_dev_write(p->dev, buf, (size_t)count, (uint64_t)offset, &p->io_err)) {
-        errno = EIO;
-        return -1;
+    if (!p->stopped) {
+        NDevSetDirty(nd);
+        if (!count || !vk_dev_write(p->dev, buf, (size_t)count, (uint64_t)offset, &p->io_err))
+            return count;
+        stop(p);
     }
+    if (ov_write(p, buf, (uint64_t)count, (uint64_t)offset))
+        return -1;
     return count;
 }
 

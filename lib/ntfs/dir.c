@@ -178,7 +178,11 @@ int vk_ntfs_mkdir(vk_ntfs *v, const char *path, int parents, vk_error *err)
             else if (last && !parents)
                 rc = vk_fail(err, VK_E_EXISTS, v->dev->name, VK_NO_OFFSET, "%s: directory exists", prefix);
         } else if (e != VK_E_NOTFOUND) {
-            rc = path_open(v, prefix, &ni, err);
+            rc = path_open(v, prefix, &ni, err); /* again, to explain: the first call was quiet */
+            if (!rc) {
+                ntfs_inode_close(ni);
+                rc = vk_fail(err, e, v->dev->name, VK_NO_OFFSET, "%s: cannot open", prefix);
+            }
         } else if (!last && !parents) {
             rc = vk_fail(err, VK_E_NOTFOUND, v->dev->name, VK_NO_OFFSET, "%s: no such directory", prefix);
         } else {
@@ -186,6 +190,7 @@ int vk_ntfs_mkdir(vk_ntfs *v, const char *path, int parents, vk_error *err)
             rc = ntfs_create_path(v, prefix, S_IFDIR, &child, err);
             if (!rc && ntfs_inode_close(child))
                 rc = ntfs_fail(v, errno, err, "%s: cannot write the new directory", prefix);
+            rc = ntfs_stopped(v, rc, err);
         }
         if (last)
             break;
@@ -257,7 +262,7 @@ static int remove_path(vk_ntfs *v, const char *path, int recursive, unsigned dep
                 break;
             }
             sprintf(sub, "%s/%s", path, l.v[i].name);
-            rc = remove_path(v, sub, 1, depth + 1, err);
+            rc = ntfs_stopped(v, remove_path(v, sub, 1, depth + 1, err), err);
             free(sub);
         }
         free(l.v);
@@ -284,6 +289,7 @@ int vk_ntfs_remove(vk_ntfs *v, const char *path, int recursive, vk_error *err)
         return vk_fail(err, VK_E_READONLY, v->dev->name, VK_NO_OFFSET, "%s: volume mounted read-only", path);
     struct ntfs_sink *prev = log_enter(&v->sink);
     int rc = remove_path(v, path, recursive, 0, err);
+    rc = ntfs_stopped(v, rc, err);
     log_leave(prev);
     return rc;
 }

@@ -225,15 +225,19 @@ int vk_ntfs_read_all(vk_ntfs *v, const char *path, vk_ntfs_sink_fn fn, void *ctx
     return rc;
 }
 
+/* In pieces of CHUNK, so a device that stopped (later writes only reach memory: ntfs_devpriv) ends the loop soon. */
 static int write_all(vk_ntfs *v, const char *path, ntfs_attr *na, const void *buf, size_t len, uint64_t off,
                      vk_error *err)
 {
     size_t done = 0;
     while (done < len) {
-        s64 n = ntfs_attr_pwrite(na, (s64)(off + done), (s64)(len - done), (const u8 *)buf + done);
+        size_t want = len - done < CHUNK ? len - done : CHUNK;
+        s64 n = ntfs_attr_pwrite(na, (s64)(off + done), (s64)want, (const u8 *)buf + done);
         if (n <= 0)
             return ntfs_fail(v, n < 0 ? errno : ENOSPC, err, "%s: write failed at offset %llu", path,
                              (unsigned long long)(off + done));
+        if (v->dp->stopped)
+            return ntfs_stopped(v, 0, err);
         done += (size_t)n;
     }
     return 0;
@@ -263,6 +267,7 @@ int vk_ntfs_pwrite(vk_ntfs *v, const char *path, unsigned flags, const void *buf
         ntfs_inode_update_times(o.ni, NTFS_UPDATE_MCTIME);
     if (o.ni)
         rc = close_data(v, path, &o, rc, err);
+    rc = ntfs_stopped(v, rc, err);
     log_leave(prev);
     return rc;
 }
@@ -296,6 +301,7 @@ int vk_ntfs_write_from(vk_ntfs *v, const char *path, vk_ntfs_source_fn src, void
         ntfs_inode_update_times(o.ni, NTFS_UPDATE_MCTIME);
     if (o.ni)
         rc = close_data(v, path, &o, rc, err);
+    rc = ntfs_stopped(v, rc, err);
     log_leave(prev);
     free(buf);
     return rc;
@@ -317,6 +323,7 @@ int vk_ntfs_truncate(vk_ntfs *v, const char *path, uint64_t size, vk_error *err)
         ntfs_inode_update_times(o.ni, NTFS_UPDATE_MCTIME);
     if (o.ni)
         rc = close_data(v, path, &o, rc, err);
+    rc = ntfs_stopped(v, rc, err);
     log_leave(prev);
     return rc;
 }
@@ -340,6 +347,7 @@ int vk_ntfs_set_times(vk_ntfs *v, const char *path, const vk_ntfs_times *t, vk_e
         if (ntfs_inode_close(ni))
             rc = ntfs_fail(v, errno, err, "%s: cannot write the times", path);
     }
+    rc = ntfs_stopped(v, rc, err);
     log_leave(prev);
     return rc;
 }

@@ -73,6 +73,7 @@ int vk_ntfs_link(vk_ntfs *v, const char *existing, const char *new_path, vk_erro
     }
     if (ni && ntfs_inode_close(ni) && !rc)
         rc = ntfs_fail(v, errno, err, "%s: cannot write its MFT record", new_path);
+    rc = ntfs_stopped(v, rc, err);
     free(name);
     log_leave(prev);
     return rc;
@@ -226,6 +227,7 @@ int vk_ntfs_unlink(vk_ntfs *v, const char *path, vk_error *err)
         ntfs_inode_close(ni);
     if (dir && ntfs_inode_close(dir) && !rc)
         rc = ntfs_fail(v, errno, err, "%s: cannot write the directory", path);
+    rc = ntfs_stopped(v, rc, err);
     free(name);
     log_leave(prev);
     return rc;
@@ -235,6 +237,8 @@ int vk_ntfs_sync(vk_ntfs *v, vk_error *err)
 {
     if (v->readonly)
         return 0;
+    if (v->dp->stopped)
+        return ntfs_stopped(v, 0, err);
     int rc = vk_dev_flush(v->dev, err);
     if (!rc && v->dp->io_err.code) {
         if (err)

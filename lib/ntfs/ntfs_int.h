@@ -33,6 +33,15 @@ struct ntfs_devpriv {
     vk_dev *dev;
     int64_t pos;            /* for seek/read/write */
     vk_error io_err;        /* last device error, to report instead of a bare EIO */
+    /* A write (or flush) failed: the device has stopped, as in a crash. libntfs-3g keeps an inode whose record it
+     * could not write (for a retry that never comes), some of them inside its own calls where nothing can free
+     * them, so it is never shown a failed write: from the failure on, writes go to `ov` (memory) and reads see
+     * them, so its view stays whole, it closes and frees everything, and nothing more reaches the device. Every
+     * writing vk_ntfs call reports the failure instead (ntfs_stopped). */
+    int stopped;
+    vk_error stop_err;      /* the failure that stopped the device */
+    struct ntfs_ov_page *ov; /* the pages written since, sorted by index */
+    size_t ov_n, ov_cap;
 };
 
 struct vk_ntfs {
@@ -45,6 +54,8 @@ struct vk_ntfs {
 };
 
 extern struct ntfs_device_operations vk_ntfs_devops;
+/* Forgets the stop and the pages written since (a new mount, or the end of the handle). */
+void ntfs_dev_reset(struct ntfs_devpriv *dp);
 
 /* Routes libntfs-3g's log to `sink` until log_leave; nests. */
 struct ntfs_sink *log_enter(struct ntfs_sink *sink);
@@ -56,6 +67,10 @@ int ntfs_fail(vk_ntfs *v, int sys_errno, vk_error *err, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)))
 #endif
     ;
+
+/* `rc`, or once the device has stopped, the failure that stopped it: what libntfs-3g did after it (seeing success,
+ * reading what the device still holds) is not the cause of anything. Every writing call ends with it. */
+int ntfs_stopped(vk_ntfs *v, int rc, vk_error *err);
 
 /* Opens the inode at `path` (case-insensitive per component). VK_E_NOTFOUND when a component is missing. */
 int path_open(vk_ntfs *v, const char *path, ntfs_inode **out, vk_error *err);

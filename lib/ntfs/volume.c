@@ -13,8 +13,19 @@
 
 #define REMEDY "boot Windows and shut it down fully, or disable Fast Startup: powercfg /h off"
 
+int ntfs_stopped(vk_ntfs *v, int rc, vk_error *err)
+{
+    if (!v->dp->stopped)
+        return rc;
+    if (err)
+        *err = v->dp->stop_err;
+    return v->dp->stop_err.code;
+}
+
 int ntfs_fail(vk_ntfs *v, int sys_errno, vk_error *err, const char *fmt, ...)
 {
+    if (v->dp->stopped)
+        return ntfs_stopped(v, VK_E_IO, err);
     int code;
     switch (sys_errno) {
     case ENOENT: code = VK_E_NOTFOUND; break;
@@ -92,8 +103,15 @@ static int mount_once(vk_ntfs *v, unsigned long flags, vk_error *err)
     if (!nd)
         return vk_fail(err, VK_E_NOMEM, v->dev->name, VK_NO_OFFSET, NULL);
     memset(&v->dp->io_err, 0, sizeof v->dp->io_err);
+    ntfs_dev_reset(v->dp);
     v->sink.last_error[0] = '\0';
     v->vol = ntfs_device_mount(nd, (ntfs_mount_flags)flags);
+    if (v->vol && v->dp->stopped) {
+        /* A read-write mount writes ($LogFile reset, volume flags): its failure is the device's. */
+        ntfs_umount(v->vol, FALSE);
+        v->vol = NULL;
+        return ntfs_stopped(v, VK_E_IO, err);
+    }
     if (v->vol)
         return 0;
     int e = errno;
@@ -148,6 +166,7 @@ int vk_ntfs_mount_opts(vk_dev *dev, const vk_ntfs_opts *opts, vk_ntfs **out, vk_
         ntfs_set_shown_files(v->vol, TRUE, TRUE, FALSE);
     log_leave(prev);
     if (rc) {
+        ntfs_dev_reset(dp);
         free(dp);
         free(v);
         return rc;
@@ -170,9 +189,10 @@ int vk_ntfs_unmount(vk_ntfs *v, vk_error *err)
     int rc = 0;
     if (ntfs_umount(v->vol, FALSE))
         rc = ntfs_fail(v, errno, err, "cannot flush the NTFS volume");
-    else if (v->dp->io_err.code)
+    else if (v->dp->io_err.code || v->dp->stopped)
         rc = ntfs_fail(v, EIO, err, "cannot flush the NTFS volume");
     log_leave(prev);
+    ntfs_dev_reset(v->dp);
     free(v->dp);
     free(v);
     return rc;

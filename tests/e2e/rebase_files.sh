@@ -287,18 +287,16 @@ n=$(VHDKIT_TEST_FAULT=count "$VHDKIT" rebase --files "$T/child.vhd" "$T/new.vhd"
     sed -n 's/vhdkit-test-writes: //p')
 [ "${n:-0}" -gt 10 ] && ok "rebase --files has $n write points" || not_ok "write points: '$n'"
 rm -f "$T/c.vhd"
-# A run cut short must say it was (the injected fault), exit neither 0 nor 1 (unless only LeakSanitizer's exit 1: see
-# below) and leave no OUT. libntfs-3g keeps an inode whose close failed to write (lib/ntfs remove_path after the
-# device stopped), which LeakSanitizer reports at exit with status 1; a leak allocated by rebase --files itself fails.
+# A run cut short must say it was (the injected fault), exit neither 0 nor 1, leave no OUT and leak nothing: in the
+# sanitizer build LeakSanitizer's report (any origin, libntfs-3g's too: lib/ntfs never shows it a failed write) fails.
 for mode in stop torn; do
     bad=0
     i=0
     while [ "$i" -lt "${n:-0}" ]; do
         VHDKIT_TEST_FAULT=$mode:$i "$VHDKIT" rebase --files "$T/child.vhd" "$T/new.vhd" -o "$T/c.vhd" >/dev/null 2>"$T/cerr"
         st=$?
-        if [ "$st" -eq 0 ] || [ -e "$T/c.vhd" ] || ! grep -q "injected" "$T/cerr" ||
-            grep -A3 "leak of" "$T/cerr" | grep -q "#[0-9] .* in .*lib/ops/rebase_files\|#[0-9] .* in .*cli/cmd_rebase" ||
-            { [ "$st" -eq 1 ] && ! grep -q "LeakSanitizer" "$T/cerr"; }; then
+        if [ "$st" -eq 0 ] || [ "$st" -eq 1 ] || [ -e "$T/c.vhd" ] || ! grep -q "injected" "$T/cerr" ||
+            grep -q "LeakSanitizer\|runtime error" "$T/cerr"; then
             bad=$((bad + 1))
             echo "# $mode:$i: exit $st, OUT $(test -e "$T/c.vhd" && echo exists || echo absent)"
             head -n 3 "$T/cerr" | sed 's/^/#   /'
@@ -318,12 +316,13 @@ bad=0
 i=0
 while [ "$i" -lt "${nr:-0}" ]; do
     VHDKIT_TEST_FAULT=stop:$i "$VHDKIT" rebase --files "$T/rchild.vhd" "$T/rnew.vhd" -o "$T/rc.vhd" >/dev/null 2>"$T/cerr"
-    if [ -e "$T/rc.vhd" ] || ! grep -q "injected" "$T/cerr" || ls "$T"/rc.vhd.tmp* >/dev/null 2>&1; then
-        bad=$((bad + 1)); echo "# registry stop:$i left files or did not fail"; rm -f "$T"/rc.vhd*
+    if [ -e "$T/rc.vhd" ] || ! grep -q "injected" "$T/cerr" || ls "$T"/rc.vhd.tmp* >/dev/null 2>&1 ||
+        grep -q "LeakSanitizer\|runtime error" "$T/cerr"; then
+        bad=$((bad + 1)); echo "# registry stop:$i left files, did not fail or leaked"; rm -f "$T"/rc.vhd*
     fi
     i=$((i + 1))
 done
-[ "${nr:-0}" -gt 10 ] && is "$bad" 0 "registry run: a stop at each of its $nr writes fails and leaves no OUT, no temporary file" ||
+[ "${nr:-0}" -gt 10 ] && is "$bad" 0 "registry run: a stop at each of its $nr writes fails, leaks nothing and leaves no OUT, no temporary file" ||
     not_ok "registry run write points: '$nr'"
 is "$(for f in old rnew rchild; do sum "$T/$f.vhd"; done | tr '\n' ' ')" "$rin" "registry crashes leave their inputs unchanged"
 # A temporary file left by a crashed run (here: a cut copy) is replaced by the next run; one held by a running
