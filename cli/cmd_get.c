@@ -27,7 +27,7 @@ struct get {
 static void safe_name(const char *in, char *out, size_t cap)
 {
     if (!strcmp(in, ".") || !strcmp(in, "..") || !*in) {
-        snprintf(out, cap, "_%s", in);
+        snprintf(out, cap, "_%.2s", in); /* in is "", "." or ".." */
         return;
     }
     size_t i = 0;

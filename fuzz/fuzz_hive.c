@@ -40,7 +40,8 @@ static void walk(vk_reg_hive *h, vk_reg_key k, const char *path, int depth, unsi
         return;
     for (size_t i = 0; i < n && i < 8; i++) {
         char sub[512];
-        snprintf(sub, sizeof sub, "%s%s%s", path, *path ? "\\" : "", kids[i].name);
+        if (snprintf(sub, sizeof sub, "%s%s%s", path, *path ? "\\" : "", kids[i].name) >= (int)sizeof sub)
+            continue; /* a cut path would name another key */
         vk_reg_key f;
         FUZZ_CHECK(vk_reg_key_find(h, sub, &f, NULL) <= 0);
         walk(h, kids[i].node, sub, depth + 1, budget);

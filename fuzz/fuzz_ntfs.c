@@ -59,7 +59,8 @@ static void walk(vk_ntfs *vol, const char *path, unsigned depth, unsigned *budge
     FUZZ_CHECK(rc <= 1);
     char sub[4096];
     for (unsigned i = 0; i < c->n && *budget; i++, (*budget)--) {
-        snprintf(sub, sizeof sub, "%s/%s", depth ? path : "", c->name[i]);
+        if (snprintf(sub, sizeof sub, "%s/%s", depth ? path : "", c->name[i]) >= (int)sizeof sub)
+            continue; /* a cut path would name another file */
         if (c->is_dir[i] && depth < MAX_DEPTH)
             walk(vol, sub, depth + 1, budget, buf);
         else

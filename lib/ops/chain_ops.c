@@ -68,8 +68,9 @@ static int each_vhd(const char *dir, int (*fn)(void *ctx, const char *path, cons
         size_t n = strlen(e->d_name);
         if (n < 5 || strcasecmp(e->d_name + n - 4, ".vhd"))
             continue;
-        char p[8192];
-        snprintf(p, sizeof p, "%s/%s", dir, e->d_name);
+        char p[4096];
+        if (snprintf(p, sizeof p, "%s/%s", dir, e->d_name) >= (int)sizeof p)
+            continue; /* a path this long could not be returned whole (chain_find_by_uuid's out[4096]) */
         struct vk_vhd_open_opts oo = {.flags = VK_VHD_NO_PARENT | VK_VHD_TOLERANT};
         vk_vhd *v;
         if (vk_vhd_open(p, &oo, &v, NULL))
@@ -134,8 +135,7 @@ static int match_uuid(void *ctx, const char *path, const struct vk_vhd_info *inf
     struct by_uuid *b = ctx;
     if (memcmp(info->uuid, b->uuid, 16))
         return 0;
-    snprintf(b->out, 4096, "%s", path);
-    return 1;
+    return snprintf(b->out, 4096, "%s", path) < 4096; /* never a cut path */
 }
 
 int chain_find_by_uuid(const char *const *dirs, const uint8_t uuid[16], char out[4096])

@@ -83,6 +83,7 @@ static size_t cell_size(const struct reg_cells *c, size_t off, bool *used)
 /* The bin header at `start`: signature, its own offset, a size in whole pages inside the file. */
 static int bin_header(struct reg_cells *c, size_t start, size_t *size, vk_error *err)
 {
+    *size = 0; /* set on every path, not only when the header is good */
     int rc = need(c, start, REGF_BIN_HDR, err);
     if (rc)
         return rc;

@@ -201,6 +201,7 @@ static int parse_hex_bytes(const char *text, uint8_t *out, size_t *len, vk_error
 
 static int parse_number(const char *text, uint64_t max, uint64_t *out, vk_error *err)
 {
+    *out = 0;
     char *end;
     errno = 0;
     unsigned long long v = strtoull(text, &end, 0);
@@ -238,7 +239,8 @@ int vk_reg_value_parse(uint32_t type, const char *text, vk_reg_value *out, vk_er
         break;
     case VK_REG_DWORD:
     case VK_REG_DWORD_BIG_ENDIAN:
-        rc = parse_number(text, UINT32_MAX, &num, err);
+        if ((rc = parse_number(text, UINT32_MAX, &num, err)))
+            break;
         if (type == VK_REG_DWORD)
             put_le32(d, (uint32_t)num);
         else
@@ -246,7 +248,8 @@ int vk_reg_value_parse(uint32_t type, const char *text, vk_reg_value *out, vk_er
         len = 4;
         break;
     case VK_REG_QWORD:
-        rc = parse_number(text, UINT64_MAX, &num, err);
+        if ((rc = parse_number(text, UINT64_MAX, &num, err)))
+            break;
         put_le64(d, num);
         len = 8;
         break;
