@@ -328,28 +328,26 @@ int vk_ntfs_truncate(vk_ntfs *v, const char *path, uint64_t size, vk_error *err)
     return rc;
 }
 
+static int put_times(vk_ntfs *v, ntfs_inode *ni, const char *path, const void *arg, size_t len, vk_error *err)
+{
+    (void)v;
+    (void)path;
+    (void)len;
+    (void)err;
+    const vk_ntfs_times *t = arg;
+    ni->creation_time = ns_to_ntfs_time(t->crtime_ns);
+    ni->last_data_change_time = ns_to_ntfs_time(t->mtime_ns);
+    ni->last_mft_change_time = ns_to_ntfs_time(t->ctime_ns);
+    ni->last_access_time = ns_to_ntfs_time(t->atime_ns);
+    /* Both the record's $STANDARD_INFORMATION and the copy in the parent's index entry are rewritten. */
+    NInoSetDirty(ni);
+    NInoFileNameSetDirty(ni);
+    return 0;
+}
+
 int vk_ntfs_set_times(vk_ntfs *v, const char *path, const vk_ntfs_times *t, vk_error *err)
 {
-    int rc = check_writable(v, path, err);
-    if (rc)
-        return rc;
-    struct ntfs_sink *prev = log_enter(&v->sink);
-    ntfs_inode *ni;
-    rc = path_open(v, path, &ni, err);
-    if (!rc) {
-        ni->creation_time = ns_to_ntfs_time(t->crtime_ns);
-        ni->last_data_change_time = ns_to_ntfs_time(t->mtime_ns);
-        ni->last_mft_change_time = ns_to_ntfs_time(t->ctime_ns);
-        ni->last_access_time = ns_to_ntfs_time(t->atime_ns);
-        /* Both the record's $STANDARD_INFORMATION and the copy in the parent's index entry are rewritten. */
-        NInoSetDirty(ni);
-        NInoFileNameSetDirty(ni);
-        if (ntfs_inode_close(ni))
-            rc = ntfs_fail(v, errno, err, "%s: cannot write the times", path);
-    }
-    rc = ntfs_stopped(v, rc, err);
-    log_leave(prev);
-    return rc;
+    return ntfs_edit_inode(v, path, put_times, t, sizeof *t, "times", err);
 }
 
 int vk_ntfs_exists(vk_ntfs *v, const char *path, vk_error *err)

@@ -87,5 +87,13 @@ void fill_times(ntfs_inode *ni, vk_ntfs_times *t);
  * closed, as ntfscp does). */
 int ntfs_create_path(vk_ntfs *v, const char *path, mode_t type, ntfs_inode **child, vk_error *err);
 sle64 ns_to_ntfs_time(int64_t ns);
+/* Opens `path` on a writable volume, lets `edit` change its inode, and closes it, which writes the record: the shape
+ * of every metadata change (times, descriptor, attribute bits). `edit` returns 0, NTFS_EDIT_ERRNO when a libntfs-3g
+ * call failed (errno says why; reported as "cannot set the <what>"), or a vk code it reported itself. */
+#define NTFS_EDIT_ERRNO 1
+typedef int (*ntfs_inode_edit_fn)(vk_ntfs *v, ntfs_inode *ni, const char *path, const void *arg, size_t len,
+                                  vk_error *err);
+int ntfs_edit_inode(vk_ntfs *v, const char *path, ntfs_inode_edit_fn edit, const void *arg, size_t len,
+                    const char *what, vk_error *err);
 
 #endif

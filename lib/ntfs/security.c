@@ -45,13 +45,7 @@ int vk_ntfs_get_security(vk_ntfs *v, const char *path, uint8_t **sd, size_t *len
     return rc;
 }
 
-/* Opens `path`, lets `edit` change its inode, and closes it, which writes the record: the shape of every metadata
- * change here. `edit` returns 0, EDIT_ERRNO when a libntfs-3g call failed (errno says why), or a vk code it
- * reported itself. */
-#define EDIT_ERRNO 1
-typedef int (*inode_edit_fn)(vk_ntfs *v, ntfs_inode *ni, const char *path, const void *arg, size_t len, vk_error *err);
-
-static int edit_inode(vk_ntfs *v, const char *path, inode_edit_fn edit, const void *arg, size_t len, const char *what,
+int ntfs_edit_inode(vk_ntfs *v, const char *path, ntfs_inode_edit_fn edit, const void *arg, size_t len, const char *what,
                       vk_error *err)
 {
     int rc = writable(v, path, err);
@@ -63,7 +57,7 @@ static int edit_inode(vk_ntfs *v, const char *path, inode_edit_fn edit, const vo
     if (!rc) {
         errno = 0;
         rc = edit(v, ni, path, arg, len, err);
-        if (rc == EDIT_ERRNO)
+        if (rc == NTFS_EDIT_ERRNO)
             rc = ntfs_fail(v, errno, err, "%s: cannot set the %s", path, what);
         if (ntfs_inode_close(ni) && !rc)
             rc = ntfs_fail(v, errno, err, "%s: cannot write the %s", path, what);
@@ -79,14 +73,14 @@ static int put_security(vk_ntfs *v, ntfs_inode *ni, const char *path, const void
     if (!ntfs_set_ntfs_acl(&scx, ni, sd, len, 0))
         return 0;
     if (errno != EINVAL)
-        return EDIT_ERRNO;
+        return NTFS_EDIT_ERRNO;
     return vk_fail(err, VK_E_USAGE, v->dev->name, VK_NO_OFFSET, "%s: not a valid security descriptor (%zu bytes)",
                    path, len);
 }
 
 int vk_ntfs_set_security(vk_ntfs *v, const char *path, const uint8_t *sd, size_t len, vk_error *err)
 {
-    return edit_inode(v, path, put_security, sd, len, "security descriptor", err);
+    return ntfs_edit_inode(v, path, put_security, sd, len, "security descriptor", err);
 }
 
 /* libntfs-3g keeps the bits it does not let a program set (FILE_ATTR_SETTABLE), as Windows does. */
@@ -95,10 +89,10 @@ static int put_attrs(vk_ntfs *v, ntfs_inode *ni, const char *path, const void *a
     (void)v;
     (void)path;
     (void)err;
-    return ntfs_set_ntfs_attrib(ni, attrs, len, 0) ? EDIT_ERRNO : 0;
+    return ntfs_set_ntfs_attrib(ni, attrs, len, 0) ? NTFS_EDIT_ERRNO : 0;
 }
 
 int vk_ntfs_set_attrs(vk_ntfs *v, const char *path, uint32_t attrs, vk_error *err)
 {
-    return edit_inode(v, path, put_attrs, &attrs, sizeof attrs, "attributes", err);
+    return ntfs_edit_inode(v, path, put_attrs, &attrs, sizeof attrs, "attributes", err);
 }
