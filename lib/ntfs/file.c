@@ -328,6 +328,29 @@ int vk_ntfs_truncate(vk_ntfs *v, const char *path, uint64_t size, vk_error *err)
     return rc;
 }
 
+/* See ntfs_int.h: the times here, the security descriptor and attribute bits in security.c. */
+int ntfs_edit_inode(vk_ntfs *v, const char *path, ntfs_inode_edit_fn edit, const void *arg, size_t len,
+                    const char *what, vk_error *err)
+{
+    int rc = check_writable(v, path, err);
+    if (rc)
+        return rc;
+    struct ntfs_sink *prev = log_enter(&v->sink);
+    ntfs_inode *ni;
+    rc = path_open(v, path, &ni, err);
+    if (!rc) {
+        errno = 0;
+        rc = edit(v, ni, path, arg, len, err);
+        if (rc == NTFS_EDIT_ERRNO)
+            rc = ntfs_fail(v, errno, err, "%s: cannot set the %s", path, what);
+        if (ntfs_inode_close(ni) && !rc)
+            rc = ntfs_fail(v, errno, err, "%s: cannot write the %s", path, what);
+    }
+    rc = ntfs_stopped(v, rc, err);
+    log_leave(prev);
+    return rc;
+}
+
 static int put_times(vk_ntfs *v, ntfs_inode *ni, const char *path, const void *arg, size_t len, vk_error *err)
 {
     (void)v;

@@ -10,13 +10,6 @@
 
 #include <ntfs-3g/security.h>
 
-static int writable(vk_ntfs *v, const char *path, vk_error *err)
-{
-    if (v->readonly)
-        return vk_fail(err, VK_E_READONLY, v->dev->name, VK_NO_OFFSET, "%s: volume mounted read-only", path);
-    return 0;
-}
-
 int vk_ntfs_get_security(vk_ntfs *v, const char *path, uint8_t **sd, size_t *len, vk_error *err)
 {
     *sd = NULL;
@@ -41,28 +34,6 @@ int vk_ntfs_get_security(vk_ntfs *v, const char *path, uint8_t **sd, size_t *len
             *sd = (uint8_t *)buf, *len = (size_t)n;
         ntfs_inode_close(ni);
     }
-    log_leave(prev);
-    return rc;
-}
-
-int ntfs_edit_inode(vk_ntfs *v, const char *path, ntfs_inode_edit_fn edit, const void *arg, size_t len, const char *what,
-                      vk_error *err)
-{
-    int rc = writable(v, path, err);
-    if (rc)
-        return rc;
-    struct ntfs_sink *prev = log_enter(&v->sink);
-    ntfs_inode *ni;
-    rc = path_open(v, path, &ni, err);
-    if (!rc) {
-        errno = 0;
-        rc = edit(v, ni, path, arg, len, err);
-        if (rc == NTFS_EDIT_ERRNO)
-            rc = ntfs_fail(v, errno, err, "%s: cannot set the %s", path, what);
-        if (ntfs_inode_close(ni) && !rc)
-            rc = ntfs_fail(v, errno, err, "%s: cannot write the %s", path, what);
-    }
-    rc = ntfs_stopped(v, rc, err);
     log_leave(prev);
     return rc;
 }

@@ -222,14 +222,11 @@ int vhd_batch_append(vk_vhd *vhd, uint32_t blk, const uint8_t *slot, vk_error *e
 {
     if (!vhd->batch)
         return no_batch(vhd, err);
-    uint64_t block_off, new_end, len = (uint64_t)vhd->bitmap_bytes + vhd->block_size;
+    uint64_t block_off, len = (uint64_t)vhd->bitmap_bytes + vhd->block_size;
     if (blk >= vhd->bat_entries || vhd->bat[blk] != VHD_BAT_UNUSED)
         return vk_fail(err, VK_E_RANGE, vhd->path, VK_NO_OFFSET, "block %u cannot be added", (unsigned)blk);
-    if (ck_align_up_u64(vhd->end_off, VHD_SECTOR, &block_off) || ck_add_u64(block_off, len, &new_end) ||
-        block_off / VHD_SECTOR >= VHD_BAT_UNUSED)
-        return vk_fail(err, VK_E_NOSPACE, vhd->path, vhd->end_off, "the image file cannot grow further");
     /* The footer moves first: the block then overwrites the old one, never the only valid copy. */
-    int rc = vhd_rel_grow(vhd, new_end, err);
+    int rc = vhd_rel_append(vhd, len, VHD_REL_BLOCK, &block_off, err);
     if (rc)
         return rc;
     if ((rc = vk_dev_write(vhd->file, slot, len, block_off, err)) ||

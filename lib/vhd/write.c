@@ -85,13 +85,9 @@ int vhd_write_bitmap_sectors(vk_vhd *vhd, uint32_t blk, const uint8_t *old, cons
  * batch (batch.c), (3) to (5) wait for the commit, shared with the other blocks of the batch. */
 static int alloc_block(vk_vhd *vhd, uint32_t blk, const uint8_t *data, uint32_t in_blk, uint32_t n, vk_error *err)
 {
-    uint64_t block_off, new_end;
-    if (ck_align_up_u64(vhd->end_off, VHD_SECTOR, &block_off) ||
-        ck_add_u64(block_off, (uint64_t)vhd->bitmap_bytes + vhd->block_size, &new_end) ||
-        block_off / VHD_SECTOR >= VHD_BAT_UNUSED)
-        return vk_fail(err, VK_E_NOSPACE, vhd->path, vhd->end_off, "the image file cannot grow further");
+    uint64_t block_off;
     /* The footer moves up first: from then on the space before it is ours, used or leaked. */
-    int rc = vhd_rel_grow(vhd, new_end, err);
+    int rc = vhd_rel_append(vhd, (uint64_t)vhd->bitmap_bytes + vhd->block_size, VHD_REL_BLOCK, &block_off, err);
     if (rc)
         return rc;
     uint8_t *bits = calloc(1, vhd->bitmap_bytes);
